@@ -1,0 +1,282 @@
+//! The one table pairing OpenAI HTTP errors with gRPC statuses.
+//!
+//! The core turns every failure into a [`GatewayError`] and sends it as a
+//! `tonic::Status`; the facade rebuilds the same error from the status and
+//! renders OpenAI's `{"error":{…}}` body. Both directions read this table.
+
+use tonic::metadata::{MetadataMap, MetadataValue};
+use tonic::{Code, Status};
+
+const META_TYPE: &str = "x-modelgate-error-type";
+const META_CODE: &str = "x-modelgate-error-code";
+const META_PARAM: &str = "x-modelgate-error-param";
+const META_HTTP: &str = "x-modelgate-http-status";
+
+/// Failure classes of DESIGN.md's error table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Malformed or invalid request.
+    InvalidRequest,
+    /// Missing or unknown client key.
+    Unauthenticated,
+    /// The key may not use this model.
+    PermissionDenied,
+    /// Unknown model or route.
+    NotFound,
+    /// Request body over the size limit.
+    PayloadTooLarge,
+    /// A rate, budget or upstream quota limit.
+    RateLimited,
+    /// The upstream is unreachable, overloaded or failed.
+    Unavailable,
+    /// The upstream did not answer in time.
+    Timeout,
+    /// The request needs something this build cannot do.
+    Unimplemented,
+    /// A fault inside modelgate.
+    Internal,
+}
+
+struct Row {
+    kind: ErrorKind,
+    http: u16,
+    grpc: Code,
+    openai_type: &'static str,
+}
+
+/// The table itself: one row per kind.
+const TABLE: [Row; 10] = [
+    row(ErrorKind::InvalidRequest, 400, Code::InvalidArgument, "invalid_request_error"),
+    row(ErrorKind::Unauthenticated, 401, Code::Unauthenticated, "invalid_request_error"),
+    row(ErrorKind::PermissionDenied, 403, Code::PermissionDenied, "permission_error"),
+    row(ErrorKind::NotFound, 404, Code::NotFound, "invalid_request_error"),
+    row(ErrorKind::PayloadTooLarge, 413, Code::OutOfRange, "invalid_request_error"),
+    row(ErrorKind::RateLimited, 429, Code::ResourceExhausted, "rate_limit_error"),
+    row(ErrorKind::Unavailable, 503, Code::Unavailable, "api_error"),
+    row(ErrorKind::Timeout, 504, Code::DeadlineExceeded, "timeout_error"),
+    row(ErrorKind::Unimplemented, 501, Code::Unimplemented, "invalid_request_error"),
+    row(ErrorKind::Internal, 500, Code::Internal, "api_error"),
+];
+
+const fn row(kind: ErrorKind, http: u16, grpc: Code, openai_type: &'static str) -> Row {
+    Row { kind, http, grpc, openai_type }
+}
+
+impl ErrorKind {
+    fn row(self) -> &'static Row {
+        // Every kind has exactly one row; the fallback is never reached.
+        TABLE.iter().find(|r| r.kind == self).unwrap_or(&TABLE[9])
+    }
+
+    /// Default HTTP status of this kind.
+    pub fn http_status(self) -> u16 {
+        self.row().http
+    }
+
+    /// gRPC status code of this kind.
+    pub fn grpc_code(self) -> Code {
+        self.row().grpc
+    }
+
+    /// Default OpenAI error `type` of this kind.
+    pub fn openai_type(self) -> &'static str {
+        self.row().openai_type
+    }
+
+    /// The kind a gRPC code stands for.
+    pub fn from_grpc_code(code: Code) -> Self {
+        match code {
+            Code::DeadlineExceeded => ErrorKind::Timeout,
+            Code::Cancelled | Code::Unknown | Code::Aborted | Code::DataLoss => ErrorKind::Internal,
+            Code::FailedPrecondition | Code::AlreadyExists => ErrorKind::InvalidRequest,
+            other => TABLE
+                .iter()
+                .find(|r| r.grpc == other)
+                .map_or(ErrorKind::Internal, |r| r.kind),
+        }
+    }
+
+    /// The kind an upstream HTTP status stands for.
+    pub fn from_upstream_http(status: u16) -> Self {
+        match status {
+            401 => ErrorKind::Unauthenticated,
+            403 => ErrorKind::PermissionDenied,
+            404 => ErrorKind::NotFound,
+            408 | 504 => ErrorKind::Timeout,
+            413 => ErrorKind::PayloadTooLarge,
+            429 => ErrorKind::RateLimited,
+            400..=499 => ErrorKind::InvalidRequest,
+            _ => ErrorKind::Unavailable,
+        }
+    }
+}
+
+/// A failure with everything needed to render it as OpenAI does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayError {
+    /// The class of failure.
+    pub kind: ErrorKind,
+    /// Human-readable message.
+    pub message: String,
+    /// OpenAI `code`, such as `model_not_found` or `invalid_api_key`.
+    pub code: Option<String>,
+    /// OpenAI `param`: the request field at fault.
+    pub param: Option<String>,
+    /// OpenAI `type` when it differs from the kind's default.
+    pub openai_type: Option<String>,
+    /// HTTP status when it differs from the kind's default (502 for an
+    /// upstream 5xx, 529 never leaves modelgate).
+    pub http_status: Option<u16>,
+}
+
+impl GatewayError {
+    /// An error of `kind` with a message.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            code: None,
+            param: None,
+            openai_type: None,
+            http_status: None,
+        }
+    }
+
+    /// 400 naming the field at fault.
+    pub fn invalid(param: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidRequest, message).with_param(param)
+    }
+
+    /// Sets the OpenAI `code`.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// Sets the OpenAI `param`.
+    pub fn with_param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+
+    /// Sets the OpenAI `type`.
+    pub fn with_type(mut self, openai_type: impl Into<String>) -> Self {
+        self.openai_type = Some(openai_type.into());
+        self
+    }
+
+    /// Overrides the HTTP status.
+    pub fn with_http_status(mut self, status: u16) -> Self {
+        self.http_status = Some(status);
+        self
+    }
+
+    /// HTTP status to answer with.
+    pub fn http_status(&self) -> u16 {
+        self.http_status.unwrap_or_else(|| self.kind.http_status())
+    }
+
+    /// OpenAI error `type`.
+    pub fn openai_type(&self) -> &str {
+        self.openai_type
+            .as_deref()
+            .unwrap_or_else(|| self.kind.openai_type())
+    }
+
+    /// The status sent over gRPC, with the OpenAI fields in metadata.
+    pub fn to_status(&self) -> Status {
+        let mut meta = MetadataMap::new();
+        insert(&mut meta, META_TYPE, Some(self.openai_type()));
+        insert(&mut meta, META_CODE, self.code.as_deref());
+        insert(&mut meta, META_PARAM, self.param.as_deref());
+        insert(&mut meta, META_HTTP, Some(&self.http_status().to_string()));
+        Status::with_metadata(self.kind.grpc_code(), self.message.clone(), meta)
+    }
+
+    /// Rebuilds the error from a status, whoever sent it.
+    pub fn from_status(status: &Status) -> Self {
+        let meta = status.metadata();
+        let text = |key: &str| {
+            meta.get(key)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let kind = ErrorKind::from_grpc_code(status.code());
+        let http = text(META_HTTP)
+            .and_then(|s| s.parse::<u16>().ok())
+            .filter(|s| (400..=599).contains(s) && *s != kind.http_status());
+        Self {
+            kind,
+            message: status.message().to_owned(),
+            code: text(META_CODE),
+            param: text(META_PARAM),
+            openai_type: text(META_TYPE).filter(|t| t != kind.openai_type()),
+            http_status: http,
+        }
+    }
+}
+
+fn insert(meta: &mut MetadataMap, key: &'static str, value: Option<&str>) {
+    // Values that are not valid header text are dropped: they are hints only.
+    if let Some(value) = value.and_then(|v| MetadataValue::try_from(v).ok()) {
+        meta.insert(key, value);
+    }
+}
+
+impl std::fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for GatewayError {}
+
+impl From<GatewayError> for Status {
+    fn from(err: GatewayError) -> Self {
+        err.to_status()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_through_a_status() {
+        for row in &TABLE {
+            let err = GatewayError::new(row.kind, "boom")
+                .with_code("some_code")
+                .with_param("messages[0].role");
+            let back = GatewayError::from_status(&err.to_status());
+            assert_eq!(back, err, "{:?}", row.kind);
+            assert_eq!(back.http_status(), row.http);
+        }
+    }
+
+    #[test]
+    fn overrides_survive_the_hop() {
+        let err = GatewayError::new(ErrorKind::Unavailable, "upstream 500")
+            .with_http_status(502)
+            .with_type("server_error");
+        let back = GatewayError::from_status(&err.to_status());
+        assert_eq!(back.http_status(), 502);
+        assert_eq!(back.openai_type(), "server_error");
+    }
+
+    #[test]
+    fn upstream_statuses_map_to_kinds() {
+        assert_eq!(ErrorKind::from_upstream_http(400), ErrorKind::InvalidRequest);
+        assert_eq!(ErrorKind::from_upstream_http(422), ErrorKind::InvalidRequest);
+        assert_eq!(ErrorKind::from_upstream_http(429), ErrorKind::RateLimited);
+        assert_eq!(ErrorKind::from_upstream_http(529), ErrorKind::Unavailable);
+        assert_eq!(ErrorKind::from_upstream_http(504), ErrorKind::Timeout);
+    }
+
+    #[test]
+    fn plain_statuses_from_other_servers_still_map() {
+        let back = GatewayError::from_status(&Status::unauthenticated("no key"));
+        assert_eq!(back.http_status(), 401);
+        assert_eq!(back.message, "no key");
+    }
+}

@@ -1,0 +1,14 @@
+//! modelgate's API contract: the generated gRPC code, the descriptor set for
+//! server reflection, and the error table that core and facade share.
+
+pub mod error;
+pub mod json;
+
+/// Generated protobuf messages and gRPC stubs of `modelgate.v1`.
+pub mod v1 {
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("modelgate.v1");
+}
+
+/// Encoded `FileDescriptorSet` of every `modelgate.v1` file and its imports.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("modelgate_descriptor");
