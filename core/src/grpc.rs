@@ -1,0 +1,77 @@
+//! The core's gRPC surface: the gateway service, `grpc.health.v1.Health`,
+//! and server reflection (v1 and v1alpha), served on a bound listener until
+//! a shutdown future resolves.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use modelgate::v1::gateway_server::GatewayServer;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::config::Config;
+use crate::service::{CoreState, GatewayService};
+
+/// Largest gRPC message accepted or sent: chat requests carry inline images.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The core's services, ready to serve on a socket or in process.
+pub struct Core {
+    /// Gateway, health and reflection services.
+    pub routes: Routes,
+    /// Health status control (serving / not serving).
+    pub health: HealthReporter,
+    /// Shared request state.
+    pub state: Arc<CoreState>,
+}
+
+/// Why the core could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The upstream HTTP client could not be created.
+    #[error("cannot create the upstream HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    /// The reflection descriptors are unusable.
+    #[error("cannot build gRPC reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+impl Core {
+    /// Builds every service for `config`.
+    pub async fn new(config: &Config) -> Result<Self, BuildError> {
+        let client = crate::providers::http::client()?;
+        let state = Arc::new(CoreState::new(config, &client));
+        let gateway = GatewayServer::new(GatewayService::new(state.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_serving::<GatewayServer<GatewayService>>().await;
+        health.set_service_status("", ServingStatus::Serving).await;
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(modelgate::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let routes = Routes::new(gateway)
+            .add_service(health_service)
+            .add_service(reflection().build_v1()?)
+            .add_service(reflection().build_v1alpha()?);
+        Ok(Self { routes, health, state })
+    }
+}
+
+/// Serves `routes` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await
+}

@@ -1,0 +1,168 @@
+//! What every HTTP-based adapter shares: the client, transport error
+//! mapping, bounded error bodies, secret scrubbing, and SSE event streams.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use modelgate::error::{ErrorKind, GatewayError};
+
+use crate::sse::{SseDecoder, SseEvent};
+
+/// Longest wait for a TCP (and TLS) connection to an upstream.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest silence between two reads of an upstream response.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(600);
+/// Error bodies past this size are cut: only the message matters.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// The upstream client: pooled keep-alive connections, no Nagle delay.
+pub fn client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .user_agent(concat!("modelgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// A failure to talk to the upstream at all, or mid-body.
+pub fn transport_error(provider: &str, err: &reqwest::Error) -> GatewayError {
+    if err.is_timeout() {
+        return GatewayError::new(ErrorKind::Timeout, format!("upstream `{provider}` timed out"))
+            .with_code("upstream_timeout");
+    }
+    let what = if err.is_connect() {
+        "could not be reached"
+    } else if err.is_body() || err.is_decode() {
+        "broke off its response"
+    } else {
+        "failed"
+    };
+    // The error's own text may hold the URL (never a key: keys travel in headers).
+    GatewayError::new(ErrorKind::Unavailable, format!("upstream `{provider}` {what}: {}", root_cause(err)))
+        .with_http_status(502)
+        .with_code("upstream_unavailable")
+}
+
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = err;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// Reads at most [`MAX_ERROR_BODY`] bytes of an error response.
+pub async fn error_body(response: reqwest::Response) -> (u16, Bytes) {
+    let status = response.status().as_u16();
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(Ok(piece)) = stream.next().await {
+        let room = MAX_ERROR_BODY.saturating_sub(body.len());
+        body.extend_from_slice(&piece[..piece.len().min(room)]);
+        if body.len() >= MAX_ERROR_BODY {
+            break;
+        }
+    }
+    (status, Bytes::from(body))
+}
+
+/// Removes credentials from text an upstream sent: the exact secrets given,
+/// and any word that looks like an API key (`sk-…`, even masked).
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        out = out.replace(secret, "[redacted]");
+    }
+    out.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let trimmed = word.trim_start_matches(|c: char| c == '"' || c == '\'' || c == '(');
+            if trimmed.starts_with("sk-") || trimmed.starts_with("sk_") {
+                let tail: String = word.chars().rev().take_while(|c| c.is_whitespace() || ".,;:)\"'".contains(*c)).collect();
+                let tail: String = tail.chars().rev().collect();
+                format!("{}[redacted]{tail}", &word[..word.len() - trimmed.len()])
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// The response body as SSE events; transport and framing failures become
+/// errors, and the stream ends after the first error.
+pub fn sse_events(
+    response: reqwest::Response,
+    provider: String,
+) -> impl Stream<Item = Result<SseEvent, GatewayError>> + Send {
+    struct State<S> {
+        body: S,
+        decoder: SseDecoder,
+        ready: std::collections::VecDeque<SseEvent>,
+        provider: String,
+        done: bool,
+    }
+    let state = State {
+        body: Box::pin(response.bytes_stream()),
+        decoder: SseDecoder::new(),
+        ready: Default::default(),
+        provider,
+        done: false,
+    };
+    futures::stream::unfold(state, |mut st| async move {
+        loop {
+            if let Some(event) = st.ready.pop_front() {
+                return Some((Ok(event), st));
+            }
+            if st.done {
+                return None;
+            }
+            let framing = |st: &State<_>, e: crate::sse::SseError| {
+                GatewayError::new(ErrorKind::Unavailable, format!("upstream `{}` sent a malformed stream: {e}", st.provider))
+                    .with_http_status(502)
+            };
+            match st.body.next().await {
+                Some(Ok(bytes)) => match st.decoder.push(&bytes) {
+                    Ok(events) => st.ready.extend(events),
+                    Err(e) => {
+                        st.done = true;
+                        let err = framing(&st, e);
+                        return Some((Err(err), st));
+                    }
+                },
+                Some(Err(e)) => {
+                    st.done = true;
+                    let err = transport_error(&st.provider, &e);
+                    return Some((Err(err), st));
+                }
+                None => {
+                    st.done = true;
+                    match st.decoder.finish() {
+                        Ok(Some(event)) => st.ready.push_back(event),
+                        Ok(None) => {}
+                        Err(e) => {
+                            let err = framing(&st, e);
+                            return Some((Err(err), st));
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_removes_exact_and_key_shaped_words() {
+        let msg = "Incorrect API key provided: sk-prov**********cret. You can find your API key at x.";
+        let out = redact(msg, &["sk-provider-secret"]);
+        assert!(!out.contains("sk-prov"), "{out}");
+        assert!(out.contains("[redacted]."), "{out}");
+        assert!(out.ends_with("at x."));
+        assert_eq!(redact("key abcdef123 leaked", &["abcdef123"]), "key [redacted] leaked");
+    }
+}

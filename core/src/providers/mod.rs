@@ -1,0 +1,42 @@
+//! Provider adapters behind one small trait, built in one place.
+
+pub mod http;
+pub mod openai;
+mod unsupported;
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::Stream;
+use futures::future::BoxFuture;
+use modelgate::error::GatewayError;
+use modelgate::v1::{ChatCompletionChunk, ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
+
+use crate::config::{ProviderConfig, ProviderKind};
+
+/// Chunks of one answer as the provider produces them.
+pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<ChatCompletionChunk, GatewayError>> + Send>>;
+
+/// One upstream API. Requests arrive with `model` already set to the name
+/// the upstream knows.
+pub trait Provider: Send + Sync {
+    /// Starts a chat completion. The future resolves once the upstream has
+    /// answered with a success status; errors before that are returned here.
+    fn chat(&self, request: ChatCompletionRequest) -> BoxFuture<'static, Result<ChunkStream, GatewayError>>;
+
+    /// Computes embeddings.
+    fn embed(&self, request: EmbedRequest) -> BoxFuture<'static, Result<EmbedResponse, GatewayError>>;
+
+    /// Models the upstream reports, by the names it knows them.
+    fn list_models(&self) -> BoxFuture<'static, Result<Vec<Model>, GatewayError>>;
+}
+
+/// The adapter for a provider's configuration.
+pub fn build(config: &ProviderConfig, client: &reqwest::Client) -> Arc<dyn Provider> {
+    match config.kind {
+        ProviderKind::OpenAi => Arc::new(openai::OpenAiProvider::new(config, client.clone())),
+        ProviderKind::Azure | ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::Ollama => {
+            Arc::new(unsupported::Unsupported::new(config))
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The facade's handle on the core: the same gRPC client whether the core
+//! runs in this process (called directly as a tower service, no socket) or
+//! elsewhere (over an HTTP/2 channel).
+
+use modelgate::v1::gateway_client::GatewayClient;
+use tonic::body::Body;
+use tonic_health::pb::health_client::HealthClient;
+use tower::util::BoxCloneSyncService;
+use tower::{BoxError, ServiceExt};
+
+/// Any transport that carries gRPC requests to the core.
+pub type CoreTransport = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, TransportError>;
+
+/// A failure to carry a request to the core. A concrete type rather than a
+/// boxed trait object: tonic's client bounds then hold for every lifetime,
+/// which axum's `Send` handler futures need.
+#[derive(Debug)]
+pub struct TransportError(BoxError);
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// Largest message exchanged with the core (inline images are large).
+const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Clients for the core's gateway and health services.
+#[derive(Clone)]
+pub struct CoreClient {
+    /// The gateway service.
+    pub gateway: GatewayClient<CoreTransport>,
+    /// The standard health service.
+    pub health: HealthClient<CoreTransport>,
+}
+
+impl CoreClient {
+    /// Calls the core's services in process: `routes` is the core's router.
+    pub fn in_process(routes: tonic::service::Routes) -> Self {
+        let svc = ServiceExt::<http::Request<Body>>::map_err(routes, |never| -> TransportError { match never {} });
+        Self::over(BoxCloneSyncService::new(svc))
+    }
+
+    /// Calls a core at `url` (`http://host:50051`). Connects lazily, so the
+    /// facade can start before the core and reports readiness when it is up.
+    pub fn connect(url: &str) -> Result<Self, tonic::transport::Error> {
+        let channel = tonic::transport::Endpoint::from_shared(url.to_owned())?
+            .tcp_nodelay(true)
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .connect_lazy();
+        Ok(Self::over(BoxCloneSyncService::new(channel.map_err(|e| TransportError(e.into())))))
+    }
+
+    fn over(transport: CoreTransport) -> Self {
+        Self {
+            gateway: GatewayClient::new(transport.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+            health: HealthClient::new(transport),
+        }
+    }
+}

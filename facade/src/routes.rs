@@ -1,0 +1,148 @@
+//! The OpenAI HTTP routes, each translating to one core RPC.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures::StreamExt;
+use modelgate::error::{ErrorKind, GatewayError};
+use modelgate::v1::ListModelsRequest;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+
+use crate::core_client::CoreClient;
+use crate::error::{ApiError, unknown_route};
+use crate::request::{chat_request_from_json, embed_request_from_json};
+use crate::response::{CompletionBuilder, embeddings_json, model_json, models_json};
+use crate::sse::sse_body;
+
+/// Default request body limit: LobeChat sends images inline as base64.
+pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The facade's routes over a core client.
+pub fn router(core: CoreClient, body_limit: usize) -> Router {
+    Router::new()
+        .route("/v1/models", get(list_models))
+        .route("/v1/models/{*id}", get(get_model))
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/embeddings", post(embeddings))
+        .route("/health", get(health))
+        .route("/health/ready", get(ready))
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(core)
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+/// The body, or the OpenAI-shaped error for why it could not be read.
+fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError(
+                GatewayError::new(ErrorKind::PayloadTooLarge, "The request body is larger than this server accepts.")
+                    .with_code("request_too_large"),
+            )
+        } else {
+            ApiError(GatewayError::new(ErrorKind::InvalidRequest, format!("Could not read the request body: {rejection}")))
+        }
+    })
+}
+
+/// Wraps a message in a gRPC request carrying the caller's credentials and
+/// request id. Only these headers cross to the core.
+fn rpc<T>(headers: &HeaderMap, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let meta = request.metadata_mut();
+    let auth = headers.get(header::AUTHORIZATION).cloned().or_else(|| {
+        // Azure-style clients send the key bare in `api-key` / `x-api-key`.
+        let bare = headers.get("api-key").or_else(|| headers.get("x-api-key"))?;
+        HeaderValue::from_bytes(&[b"Bearer ", bare.as_bytes()].concat()).ok()
+    });
+    if let Some(value) = auth.and_then(|v| tonic::metadata::MetadataValue::try_from(v.as_bytes()).ok()) {
+        meta.insert("authorization", value);
+    }
+    if let Some(value) = headers.get("x-request-id").and_then(|v| tonic::metadata::MetadataValue::try_from(v.as_bytes()).ok()) {
+        meta.insert("x-request-id", value);
+    }
+    request
+}
+
+fn json(bytes: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response()
+}
+
+async fn list_models(State(core): State<CoreClient>, headers: HeaderMap) -> ApiResult {
+    let models = core.gateway.clone().list_models(rpc(&headers, ListModelsRequest {})).await?.into_inner();
+    Ok(json(models_json(&models.models)))
+}
+
+async fn get_model(State(core): State<CoreClient>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let models = core.gateway.clone().list_models(rpc(&headers, ListModelsRequest {})).await?.into_inner();
+    match models.models.iter().find(|m| m.id == id) {
+        Some(model) => Ok(json(model_json(model))),
+        None => Err(ApiError(crate::not_found_model(&id))),
+    }
+}
+
+async fn chat_completions(
+    State(core): State<CoreClient>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let request = chat_request_from_json(&body(raw)?)?;
+    let stream = request.stream;
+    let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
+    let mut chunks = core.gateway.clone().chat_completion(rpc(&headers, request)).await?.into_inner();
+    if stream {
+        let body = Body::from_stream(sse_body(chunks, include_usage));
+        return Ok((
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                (header::HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no")),
+            ],
+            body,
+        )
+            .into_response());
+    }
+    let mut builder = CompletionBuilder::default();
+    while let Some(chunk) = chunks.next().await {
+        builder.push(chunk?);
+    }
+    Ok(json(builder.finish()))
+}
+
+async fn embeddings(State(core): State<CoreClient>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> ApiResult {
+    let (request, format) = embed_request_from_json(&body(raw)?)?;
+    let response = core.gateway.clone().embed(rpc(&headers, request)).await?.into_inner();
+    Ok(json(embeddings_json(&response, format)))
+}
+
+async fn health() -> Response {
+    json(br#"{"status":"ok"}"#.to_vec())
+}
+
+/// Ready when the core answers its health check with SERVING.
+async fn ready(State(core): State<CoreClient>) -> Response {
+    let mut health = core.health.clone();
+    let check = health.check(HealthCheckRequest { service: String::new() });
+    let serving = matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(2), check).await,
+        Ok(Ok(ref r)) if r.get_ref().status == ServingStatus::Serving as i32
+    );
+    if serving {
+        json(br#"{"status":"ready"}"#.to_vec())
+    } else {
+        let mut response = json(br#"{"status":"not ready","reason":"core not serving"}"#.to_vec());
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        response
+    }
+}
+
+async fn fallback(method: Method, uri: Uri) -> ApiError {
+    unknown_route(&method, uri.path())
+}

@@ -1,0 +1,20 @@
+//! Response bodies that no fixture holds (the fixtures README lists them as not found).
+
+/// OpenAI's documented 401 envelope for a wrong API key (the message echoes the masked key).
+pub(crate) const ERROR_401: &str = r#"{"error":{"message":"Incorrect API key provided: sk-prov**********cret. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#;
+
+/// OpenAI's documented 500 envelope.
+pub(crate) const ERROR_500: &str = r#"{"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error","param":null,"code":null}}"#;
+
+/// What a proxy in front of a provider sends when the provider is down.
+pub(crate) const ERROR_503_HTML: &str =
+    "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>";
+
+/// OpenAI's answer to a body that is not JSON.
+pub(crate) const ERROR_400_INVALID_JSON: &str = r#"{"error":{"message":"We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)","type":"invalid_request_error","param":null,"code":null}}"#;
+
+/// Answer to a route the mock does not serve.
+pub(crate) const ERROR_404_ROUTE: &str = r#"{"error":{"message":"mock-upstream: no such route","type":"invalid_request_error","param":null,"code":"unknown_url"}}"#;
+
+/// Body of the `garbage` scenario: not SSE, not UTF-8.
+pub(crate) const GARBAGE: &[u8] = b"\x00\xff not sse at all {{{\n\n";
