@@ -380,7 +380,11 @@ fn tool_choice_from_json(map: &mut Object) -> Result<Option<ToolChoice>> {
                 None => return Err(missing(function_path)),
                 Some(value) => into_object(value, function_path)?,
             };
-            tool_choice::Choice::FunctionName(required_string(&mut function, function_path, "name")?)
+            tool_choice::Choice::FunctionName(required_string(
+                &mut function,
+                function_path,
+                "name",
+            )?)
         }
         Some(other) => {
             return Err(invalid_type(path, "one of a string or an object", &other));
@@ -591,10 +595,8 @@ fn integer_from_json(value: &Value, path: Path<'_>) -> Result<i128> {
     }
     // A double: accepted when integral (`2.0` from a JavaScript client).
     match n.as_f64() {
-        Some(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e30 => {
-            #[allow(clippy::cast_possible_truncation)]
-            Ok(f as i128)
-        }
+        // Exact: integral and far inside i128's range.
+        Some(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e30 => Ok(f as i128),
         _ => Err(invalid_type(path, "an integer", value)),
     }
 }
@@ -712,7 +714,11 @@ fn above_maximum(path: Path<'_>, max: i128, got: i128) -> GatewayError {
 fn invalid_value(path: Path<'_>, got: &str, supported: &[&str]) -> GatewayError {
     const SHOWN: usize = 64;
     let shown: String = got.chars().take(SHOWN).collect();
-    let ellipsis = if got.chars().nth(SHOWN).is_some() { "…" } else { "" };
+    let ellipsis = if got.chars().nth(SHOWN).is_some() {
+        "…"
+    } else {
+        ""
+    };
     let list = match supported {
         [] => String::new(),
         [only] => format!("'{only}'"),

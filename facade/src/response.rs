@@ -87,7 +87,9 @@ pub fn split_reasoning(mut chunk: ChatCompletionChunk) -> Vec<ChatCompletionChun
 
 fn has_both(choice: &Choice) -> bool {
     choice.delta.as_ref().is_some_and(|d| {
-        d.reasoning_content.as_deref().is_some_and(|r| !r.is_empty())
+        d.reasoning_content
+            .as_deref()
+            .is_some_and(|r| !r.is_empty())
             && d.content.as_deref().is_some_and(|c| !c.is_empty())
     })
 }
@@ -268,11 +270,14 @@ impl CompletionBuilder {
                     Some("") if !c.tool_calls.is_empty() => None,
                     other => other,
                 };
-                let finish_reason = c.finish_reason.as_deref().unwrap_or(if c.tool_calls.is_empty() {
-                    "stop"
-                } else {
-                    "tool_calls"
-                });
+                let finish_reason =
+                    c.finish_reason
+                        .as_deref()
+                        .unwrap_or(if c.tool_calls.is_empty() {
+                            "stop"
+                        } else {
+                            "tool_calls"
+                        });
                 CompletionChoiceOut {
                     index: c.index,
                     message: MessageOut {
@@ -305,7 +310,10 @@ impl CompletionBuilder {
                 .map(|c| {
                     c.content.as_ref().map_or(0, String::len)
                         + c.reasoning.as_ref().map_or(0, String::len)
-                        + c.tool_calls.iter().map(|t| t.arguments.len() + 96).sum::<usize>()
+                        + c.tool_calls
+                            .iter()
+                            .map(|t| t.arguments.len() + 96)
+                            .sum::<usize>()
                 })
                 .sum::<usize>();
         to_json(
@@ -472,7 +480,11 @@ impl<'a> From<&'a Choice> for ChoiceOut<'a> {
     fn from(choice: &'a Choice) -> Self {
         Self {
             index: choice.index,
-            delta: choice.delta.as_ref().map(DeltaOut::from).unwrap_or_default(),
+            delta: choice
+                .delta
+                .as_ref()
+                .map(DeltaOut::from)
+                .unwrap_or_default(),
             logprobs: choice.logprobs.as_ref().map(StructRef),
             finish_reason: choice.finish_reason.as_deref(),
         }
@@ -516,19 +528,21 @@ impl ToolCallDeltas<'_> {
 
 impl Serialize for ToolCallDeltas<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|call| ToolCallDeltaOut {
-            index: call.index,
-            id: call.id.as_deref(),
-            // OpenAI names the type wherever it names the id.
-            kind: call
-                .r#type
-                .as_deref()
-                .or(call.id.as_ref().map(|_| "function")),
-            // Always present: LobeChat requires a non-null `function`.
-            function: FunctionDeltaOut {
-                name: call.name.as_deref(),
-                arguments: &call.arguments,
-            },
+        serializer.collect_seq(self.0.iter().map(|call| {
+            ToolCallDeltaOut {
+                index: call.index,
+                id: call.id.as_deref(),
+                // OpenAI names the type wherever it names the id.
+                kind: call
+                    .r#type
+                    .as_deref()
+                    .or(call.id.as_ref().map(|_| "function")),
+                // Always present: LobeChat requires a non-null `function`.
+                function: FunctionDeltaOut {
+                    name: call.name.as_deref(),
+                    arguments: &call.arguments,
+                },
+            }
         }))
     }
 }
@@ -749,7 +763,8 @@ impl Serialize for ValueRef<'_> {
             None | Some(Kind::NullValue(_)) => serializer.serialize_unit(),
             Some(Kind::BoolValue(b)) => serializer.serialize_bool(*b),
             // Integral numbers go out as JSON integers, as `modelgate::json` does.
-            Some(Kind::NumberValue(n)) if n.fract() == 0.0 && n.abs() < MAX_SAFE_INT => {
+            Some(Kind::NumberValue(n)) if n.fract() == 0.0 && n.abs() < MAX_SAFE_INT =>
+            {
                 #[allow(clippy::cast_possible_truncation)]
                 serializer.serialize_i64(*n as i64)
             }

@@ -5,6 +5,7 @@
 mod body;
 mod canned;
 mod fixtures;
+mod native;
 mod record;
 mod scenarios;
 mod server;

@@ -19,21 +19,24 @@ use tokio::task::JoinHandle;
 
 use crate::body::respond;
 use crate::fixtures::Fixtures;
+use crate::native;
 use crate::record::{RecordedRequest, Recorder};
 use crate::scenarios::{self, Action, Plan};
 use crate::stats::{Stats, StatsHub};
 
 #[derive(Clone)]
-struct AppState {
-    fixtures: Arc<Fixtures>,
-    recorder: Recorder,
-    stats: StatsHub,
-    shutdown: watch::Receiver<bool>,
+pub(crate) struct AppState {
+    pub(crate) fixtures: Arc<Fixtures>,
+    /// Where the fixture files are, for the native provider routes.
+    pub(crate) fixtures_dir: Arc<PathBuf>,
+    pub(crate) recorder: Recorder,
+    pub(crate) stats: StatsHub,
+    pub(crate) shutdown: watch::Receiver<bool>,
 }
 
 impl AppState {
     /// Records the request and returns its body parsed as JSON (`None` if it is not JSON).
-    fn record(
+    pub(crate) fn record(
         &self,
         method: &Method,
         uri: &Uri,
@@ -45,7 +48,7 @@ impl AppState {
         serde_json::from_slice(body).ok()
     }
 
-    fn reply(&self, plan: Plan) -> Response {
+    pub(crate) fn reply(&self, plan: Plan) -> Response {
         respond(plan, self.stats.open())
     }
 }
@@ -71,11 +74,13 @@ impl MockUpstream {
         listener: TcpListener,
         fixtures_dir: impl Into<PathBuf>,
     ) -> io::Result<MockUpstream> {
-        let fixtures = Fixtures::load(&fixtures_dir.into())?;
+        let fixtures_dir: PathBuf = fixtures_dir.into();
+        let fixtures = Fixtures::load(&fixtures_dir)?;
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let state = AppState {
             fixtures: Arc::new(fixtures),
+            fixtures_dir: Arc::new(fixtures_dir),
             recorder: Recorder::default(),
             stats: StatsHub::new(),
             shutdown: shutdown_rx.clone(),
@@ -104,6 +109,12 @@ impl MockUpstream {
     /// `http://127.0.0.1:PORT/v1`
     pub fn base_url(&self) -> String {
         format!("http://{}/v1", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/{prefix}`: the base URL of a native provider's
+    /// routes (`anthropic`, `gemini`, `ollama`, `azure`).
+    pub fn native_url(&self, prefix: &str) -> String {
+        format!("http://{}/{prefix}", self.addr)
     }
 
     /// Every request received so far (the `/__mock/` routes excepted).
@@ -159,6 +170,10 @@ fn router(state: AppState) -> Router {
             get(list_requests).delete(clear_requests),
         )
         .route("/__mock/stats", get(stats))
+        .nest("/anthropic", native::anthropic::routes())
+        .nest("/gemini", native::gemini::routes())
+        .nest("/ollama", native::ollama::routes())
+        .nest("/azure", native::azure::routes())
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
@@ -187,7 +202,7 @@ async fn chat(
 
 /// Never answers; the guard lives in this future, so the request counts as open until the
 /// client goes away (hyper drops the future) or the mock shuts down.
-async fn hang(st: AppState) -> Response {
+pub(crate) async fn hang(st: AppState) -> Response {
     let _guard = st.stats.open();
     let mut shutdown = st.shutdown.clone();
     let _ = shutdown.wait_for(|stop| *stop).await;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_yaml_ng::Value;
 
-use super::env::{Env, resolve};
+use super::env::{Env, key_text, resolve};
 use super::error::{ConfigError, child, index};
 use super::providers::{Draft, check_header, find_preset, parse_api_base, parse_timeout};
 use super::raw::{RawModelEntry, Scalar};
@@ -173,7 +173,7 @@ pub(super) fn deployments(
         let provider = draft.finish(&child(&params_path, "api_base"))?;
 
         for key in params.other.keys() {
-            let key = super::env::key_text(key);
+            let key = key_text(key);
             notices.push(
                 SECTION,
                 format!("{}: accepted, not acted on yet", child(&params_path, &key)),

@@ -1,6 +1,10 @@
 //! Provider adapters behind one small trait, built in one place.
 
+pub mod anthropic;
+pub mod azure;
+pub mod gemini;
 pub mod http;
+pub mod ollama;
 pub mod openai;
 mod unsupported;
 
@@ -35,8 +39,9 @@ pub trait Provider: Send + Sync {
 pub fn build(config: &ProviderConfig, client: &reqwest::Client) -> Arc<dyn Provider> {
     match config.kind {
         ProviderKind::OpenAi => Arc::new(openai::OpenAiProvider::new(config, client.clone())),
-        ProviderKind::Azure | ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::Ollama => {
-            Arc::new(unsupported::Unsupported::new(config))
-        }
+        ProviderKind::Azure => azure::build(config, client),
+        ProviderKind::Anthropic => anthropic::build(config, client),
+        ProviderKind::Gemini => gemini::build(config, client),
+        ProviderKind::Ollama => ollama::build(config, client),
     }
 }

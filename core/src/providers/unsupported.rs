@@ -8,12 +8,12 @@ use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
 use super::{ChunkStream, Provider};
 use crate::config::ProviderConfig;
 
-pub(super) struct Unsupported {
+pub(crate) struct Unsupported {
     message: String,
 }
 
 impl Unsupported {
-    pub(super) fn new(config: &ProviderConfig) -> Self {
+    pub(crate) fn new(config: &ProviderConfig) -> Self {
         Self {
             message: format!(
                 "provider `{}` is of kind {:?}, which this modelgate build cannot call yet; \

@@ -54,7 +54,12 @@ fn openai_fixture_stream_include_usage() {
     let req = chat_request_from_json(&bytes).expect("converts");
     assert_eq!(req.model, "gpt-3.5-turbo");
     assert!(req.stream);
-    assert_eq!(req.stream_options, Some(StreamOptions { include_usage: true }));
+    assert_eq!(
+        req.stream_options,
+        Some(StreamOptions {
+            include_usage: true
+        })
+    );
     assert_eq!(req.max_completion_tokens, Some(50));
     assert_eq!(req.max_tokens, None);
     assert_eq!(req.temperature, Some(0.0));
@@ -88,7 +93,10 @@ fn openai_fixture_tools() {
     let params = serde_json::Value::Object(map_from_struct(
         function.parameters.as_ref().expect("parameters"),
     ));
-    assert_eq!(params["properties"]["unit"]["enum"], json!(["celsius", "fahrenheit"]));
+    assert_eq!(
+        params["properties"]["unit"]["enum"],
+        json!(["celsius", "fahrenheit"])
+    );
     assert_eq!(params["required"], json!(["location"]));
     assert!(!req.stream);
     assert_eq!(req.stream_options, None);
@@ -102,9 +110,12 @@ fn openai_fixture_stream_tools_history() {
     let bytes = fixture!("openai/request-chat-stream-tools.json");
     let req = chat_request_from_json(&bytes).expect("converts");
     assert_eq!(req.model, "gpt-4o");
-    assert_eq!(req.tools.len(), 20);
+    assert_eq!(req.tools.len(), 19);
     assert_eq!(
-        req.tools.iter().filter(|t| t.function.as_ref().and_then(|f| f.strict) == Some(true)).count(),
+        req.tools
+            .iter()
+            .filter(|t| t.function.as_ref().and_then(|f| f.strict) == Some(true))
+            .count(),
         5
     );
     assert_eq!(
@@ -137,7 +148,10 @@ fn openai_fixture_stream_tools_history() {
     );
     let tool_result = &req.messages[2];
     assert_eq!(tool_result.role, Role::Tool as i32);
-    assert_eq!(tool_result.tool_call_id.as_deref(), Some("call_q2UyBRP7eXNTzAoR8lEhjc9Z"));
+    assert_eq!(
+        tool_result.tool_call_id.as_deref(),
+        Some("call_q2UyBRP7eXNTzAoR8lEhjc9Z")
+    );
     assert_eq!(req.extra, None);
 
     let req = chat_request_from_json(&with_unknown_fields(&bytes)).expect("converts");
@@ -150,7 +164,12 @@ fn openai_compatible_fixture_deepseek() {
     let req = chat_request_from_json(&bytes).expect("converts");
     assert_eq!(req.model, "deepseek-reasoner");
     assert!(req.stream);
-    assert_eq!(req.stream_options, Some(StreamOptions { include_usage: true }));
+    assert_eq!(
+        req.stream_options,
+        Some(StreamOptions {
+            include_usage: true
+        })
+    );
     assert_eq!(req.extra, None);
 
     let req = chat_request_from_json(&with_unknown_fields(&bytes)).expect("converts");
@@ -210,7 +229,12 @@ fn lobechat_style_body() {
 
     assert_eq!(req.model, "gpt-4o");
     assert!(req.stream);
-    assert_eq!(req.stream_options, Some(StreamOptions { include_usage: true }));
+    assert_eq!(
+        req.stream_options,
+        Some(StreamOptions {
+            include_usage: true
+        })
+    );
     assert_eq!(req.temperature, Some(0.7));
     assert_eq!(req.top_p, Some(1.0));
     assert_eq!(req.presence_penalty, Some(0.0));
@@ -219,7 +243,7 @@ fn lobechat_style_body() {
     assert_eq!(req.max_completion_tokens, None);
     assert_eq!(req.user.as_deref(), Some("user-123"));
 
-    // Unknown top-level fields, unchanged; `top_logprobs: null` counts as absent.
+    // Unknown top-level fields, unchanged (nulls included).
     assert_eq!(
         extra_json(&req.extra),
         json!({
@@ -227,6 +251,7 @@ fn lobechat_style_body() {
             "prompt_cache_key": "session-abc",
             "service_tier": "auto",
             "logprobs": false,
+            "top_logprobs": null,
             "metadata": {"lobe": "chat"},
             "store": false,
             "modalities": ["text"]
@@ -238,7 +263,9 @@ fn lobechat_style_body() {
     assert_eq!(m[0].role, Role::Developer as i32);
     assert_eq!(
         m[0].content,
-        Some(message::Content::Text("You are a helpful assistant.".into()))
+        Some(message::Content::Text(
+            "You are a helpful assistant.".into()
+        ))
     );
 
     let Some(message::Content::Parts(parts)) = &m[1].content else {
@@ -269,20 +296,32 @@ fn lobechat_style_body() {
     );
 
     assert_eq!(m[2].role, Role::Assistant as i32);
-    assert_eq!(m[2].reasoning_content.as_deref(), Some("The image is 1x1 and red."));
-    // `refusal: null` is absent; `annotations` is kept.
-    assert_eq!(extra_json(&m[2].extra), json!({"annotations": []}));
+    assert_eq!(
+        m[2].reasoning_content.as_deref(),
+        Some("The image is 1x1 and red.")
+    );
+    // Unknown message keys are kept as sent.
+    assert_eq!(
+        extra_json(&m[2].extra),
+        json!({"refusal": null, "annotations": []})
+    );
 
     assert_eq!(m[3].content, None);
     let call = &m[3].tool_calls[0];
-    assert_eq!(call.name.as_deref(), Some("lobe-web-browsing____search____builtin"));
+    assert_eq!(
+        call.name.as_deref(),
+        Some("lobe-web-browsing____search____builtin")
+    );
     // Object arguments are re-sent as JSON text.
     let args: serde_json::Value = serde_json::from_str(&call.arguments).expect("JSON arguments");
     assert_eq!(args, json!({"query": "red pixel"}));
 
     assert_eq!(m[4].role, Role::Tool as i32);
     assert_eq!(m[4].tool_call_id.as_deref(), Some("call_1"));
-    assert_eq!(m[4].name.as_deref(), Some("lobe-web-browsing____search____builtin"));
+    assert_eq!(
+        m[4].name.as_deref(),
+        Some("lobe-web-browsing____search____builtin")
+    );
     assert_eq!(m[4].extra, None);
 
     let function_tool = &req.tools[0];
@@ -360,11 +399,19 @@ fn remaining_typed_fields() {
             choice: Some(tool_choice::Choice::Mode("none".into()))
         })
     );
-    assert_eq!(req.response_format.map(|f| f.r#type), Some("json_object".into()));
+    assert_eq!(
+        req.response_format.map(|f| f.r#type),
+        Some("json_object".into())
+    );
     assert!(!req.stream);
     assert_eq!(req.temperature, None);
     // Other stream_options keys are dropped (documented), not moved to extra.
-    assert_eq!(req.stream_options, Some(StreamOptions { include_usage: false }));
+    assert_eq!(
+        req.stream_options,
+        Some(StreamOptions {
+            include_usage: false
+        })
+    );
     assert_eq!(req.extra, None);
 }
 
@@ -379,107 +426,335 @@ fn invalid_requests_name_the_field() {
     let message = |m: serde_json::Value| json!({"model": "m", "messages": [{"role": "user", "content": "hi"}, m]});
 
     let cases: Vec<(serde_json::Value, &str, &str)> = vec![
-        (json!({"messages": ok_messages}), "model", "Missing required parameter: 'model'."),
-        (json!({"model": null, "messages": ok_messages}), "model", "Missing required parameter: 'model'."),
-        (json!({"model": "", "messages": ok_messages}), "model", "Invalid 'model': empty string."),
-        (json!({"model": 4, "messages": ok_messages}), "model",
-            "Invalid type for 'model': expected a string, but got an integer instead."),
-        (json!({"model": "m"}), "messages", "Missing required parameter: 'messages'."),
-        (json!({"model": "m", "messages": []}), "messages", "Invalid 'messages': empty array."),
-        (json!({"model": "m", "messages": "hi"}), "messages",
-            "Invalid type for 'messages': expected an array, but got a string instead."),
-        (json!({"model": "m", "messages": ["hi"]}), "messages[0]",
-            "Invalid type for 'messages[0]': expected an object, but got a string instead."),
-        (message(json!({"role": "robot", "content": "x"})), "messages[1].role",
-            "Invalid value: 'robot'. Supported values are: 'system', 'developer', 'user', 'assistant', and 'tool'."),
-        (message(json!({"content": "x"})), "messages[1].role",
-            "Missing required parameter: 'messages[1].role'."),
-        (message(json!({"role": "user", "content": 5})), "messages[1].content",
-            "Invalid type for 'messages[1].content': expected one of a string or array of objects, but got an integer instead."),
-        (message(json!({"role": "user", "content": {"type": "text"}})), "messages[1].content",
-            "expected one of a string or array of objects, but got an object instead."),
-        (message(json!({"role": "user", "content": ["hi"]})), "messages[1].content[0]",
-            "expected an object, but got a string instead."),
-        (message(json!({"role": "user", "content": [{"text": "hi"}]})), "messages[1].content[0].type",
-            "Missing required parameter: 'messages[1].content[0].type'."),
-        (message(json!({"role": "user", "content": [{"type": "text", "text": 3}]})), "messages[1].content[0].text",
-            "expected a string, but got an integer instead."),
-        (message(json!({"role": "user", "content": [{"type": "image_url"}]})), "messages[1].content[0].image_url",
-            "Missing required parameter"),
-        (message(json!({"role": "user", "content": [{"type": "image_url", "image_url": {"detail": "low"}}]})),
-            "messages[1].content[0].image_url.url", "Missing required parameter"),
-        (message(json!({"role": "user", "content": "x", "name": 1})), "messages[1].name",
-            "expected a string, but got an integer instead."),
-        (message(json!({"role": "tool", "content": "x", "tool_call_id": true})), "messages[1].tool_call_id",
-            "expected a string, but got a boolean instead."),
-        (message(json!({"role": "assistant", "reasoning_content": ["x"]})), "messages[1].reasoning_content",
-            "expected a string, but got an array instead."),
-        (message(json!({"role": "assistant", "tool_calls": {}})), "messages[1].tool_calls",
-            "expected an array, but got an object instead."),
-        (message(json!({"role": "assistant", "tool_calls": [{"id": "c", "type": "function"}]})),
-            "messages[1].tool_calls[0].function", "Missing required parameter"),
-        (message(json!({"role": "assistant", "tool_calls": [{"id": "c", "function": {"arguments": "{}"}}]})),
-            "messages[1].tool_calls[0].function.name", "Missing required parameter"),
-        (message(json!({"role": "assistant", "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": 1}}]})),
-            "messages[1].tool_calls[0].function.arguments", "expected a string, but got an integer instead."),
-        (with("temperature", json!("hot")), "temperature",
-            "Invalid type for 'temperature': expected a number, but got a string instead."),
-        (with("top_p", json!(true)), "top_p", "expected a number, but got a boolean instead."),
-        (with("presence_penalty", json!([])), "presence_penalty", "expected a number"),
-        (with("frequency_penalty", json!({})), "frequency_penalty", "expected a number"),
-        (with("max_tokens", json!(-1)), "max_tokens",
-            "Invalid 'max_tokens': integer below minimum value. Expected a value >= 0, but got -1 instead."),
-        (with("max_tokens", json!(1.5)), "max_tokens",
-            "Invalid type for 'max_tokens': expected an integer, but got a decimal number instead."),
-        (with("max_tokens", json!(5_000_000_000_u64)), "max_tokens",
-            "integer above maximum value. Expected a value <= 4294967295, but got 5000000000 instead."),
-        (with("max_completion_tokens", json!("10")), "max_completion_tokens",
-            "expected an integer, but got a string instead."),
+        (
+            json!({"messages": ok_messages}),
+            "model",
+            "Missing required parameter: 'model'.",
+        ),
+        (
+            json!({"model": null, "messages": ok_messages}),
+            "model",
+            "Missing required parameter: 'model'.",
+        ),
+        (
+            json!({"model": "", "messages": ok_messages}),
+            "model",
+            "Invalid 'model': empty string.",
+        ),
+        (
+            json!({"model": 4, "messages": ok_messages}),
+            "model",
+            "Invalid type for 'model': expected a string, but got an integer instead.",
+        ),
+        (
+            json!({"model": "m"}),
+            "messages",
+            "Missing required parameter: 'messages'.",
+        ),
+        (
+            json!({"model": "m", "messages": []}),
+            "messages",
+            "Invalid 'messages': empty array.",
+        ),
+        (
+            json!({"model": "m", "messages": "hi"}),
+            "messages",
+            "Invalid type for 'messages': expected an array, but got a string instead.",
+        ),
+        (
+            json!({"model": "m", "messages": ["hi"]}),
+            "messages[0]",
+            "Invalid type for 'messages[0]': expected an object, but got a string instead.",
+        ),
+        (
+            message(json!({"role": "robot", "content": "x"})),
+            "messages[1].role",
+            "Invalid value: 'robot'. Supported values are: 'system', 'developer', 'user', 'assistant', and 'tool'.",
+        ),
+        (
+            message(json!({"content": "x"})),
+            "messages[1].role",
+            "Missing required parameter: 'messages[1].role'.",
+        ),
+        (
+            message(json!({"role": "user", "content": 5})),
+            "messages[1].content",
+            "Invalid type for 'messages[1].content': expected one of a string or array of objects, but got an integer instead.",
+        ),
+        (
+            message(json!({"role": "user", "content": {"type": "text"}})),
+            "messages[1].content",
+            "expected one of a string or array of objects, but got an object instead.",
+        ),
+        (
+            message(json!({"role": "user", "content": ["hi"]})),
+            "messages[1].content[0]",
+            "expected an object, but got a string instead.",
+        ),
+        (
+            message(json!({"role": "user", "content": [{"text": "hi"}]})),
+            "messages[1].content[0].type",
+            "Missing required parameter: 'messages[1].content[0].type'.",
+        ),
+        (
+            message(json!({"role": "user", "content": [{"type": "text", "text": 3}]})),
+            "messages[1].content[0].text",
+            "expected a string, but got an integer instead.",
+        ),
+        (
+            message(json!({"role": "user", "content": [{"type": "image_url"}]})),
+            "messages[1].content[0].image_url",
+            "Missing required parameter",
+        ),
+        (
+            message(
+                json!({"role": "user", "content": [{"type": "image_url", "image_url": {"detail": "low"}}]}),
+            ),
+            "messages[1].content[0].image_url.url",
+            "Missing required parameter",
+        ),
+        (
+            message(json!({"role": "user", "content": "x", "name": 1})),
+            "messages[1].name",
+            "expected a string, but got an integer instead.",
+        ),
+        (
+            message(json!({"role": "tool", "content": "x", "tool_call_id": true})),
+            "messages[1].tool_call_id",
+            "expected a string, but got a boolean instead.",
+        ),
+        (
+            message(json!({"role": "assistant", "reasoning_content": ["x"]})),
+            "messages[1].reasoning_content",
+            "expected a string, but got an array instead.",
+        ),
+        (
+            message(json!({"role": "assistant", "tool_calls": {}})),
+            "messages[1].tool_calls",
+            "expected an array, but got an object instead.",
+        ),
+        (
+            message(json!({"role": "assistant", "tool_calls": [{"id": "c", "type": "function"}]})),
+            "messages[1].tool_calls[0].function",
+            "Missing required parameter",
+        ),
+        (
+            message(
+                json!({"role": "assistant", "tool_calls": [{"id": "c", "function": {"arguments": "{}"}}]}),
+            ),
+            "messages[1].tool_calls[0].function.name",
+            "Missing required parameter",
+        ),
+        (
+            message(
+                json!({"role": "assistant", "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": 1}}]}),
+            ),
+            "messages[1].tool_calls[0].function.arguments",
+            "expected a string, but got an integer instead.",
+        ),
+        (
+            with("temperature", json!("hot")),
+            "temperature",
+            "Invalid type for 'temperature': expected a number, but got a string instead.",
+        ),
+        (
+            with("top_p", json!(true)),
+            "top_p",
+            "expected a number, but got a boolean instead.",
+        ),
+        (
+            with("presence_penalty", json!([])),
+            "presence_penalty",
+            "expected a number",
+        ),
+        (
+            with("frequency_penalty", json!({})),
+            "frequency_penalty",
+            "expected a number",
+        ),
+        (
+            with("max_tokens", json!(-1)),
+            "max_tokens",
+            "Invalid 'max_tokens': integer below minimum value. Expected a value >= 0, but got -1 instead.",
+        ),
+        (
+            with("max_tokens", json!(1.5)),
+            "max_tokens",
+            "Invalid type for 'max_tokens': expected an integer, but got a decimal number instead.",
+        ),
+        (
+            with("max_tokens", json!(5_000_000_000_u64)),
+            "max_tokens",
+            "integer above maximum value. Expected a value <= 4294967295, but got 5000000000 instead.",
+        ),
+        (
+            with("max_completion_tokens", json!("10")),
+            "max_completion_tokens",
+            "expected an integer, but got a string instead.",
+        ),
         (with("n", json!(-2)), "n", "integer below minimum value"),
-        (with("n", json!(0.25)), "n", "expected an integer, but got a decimal number instead."),
+        (
+            with("n", json!(0.25)),
+            "n",
+            "expected an integer, but got a decimal number instead.",
+        ),
         (with("seed", json!(1.5)), "seed", "expected an integer"),
-        (with("seed", json!(u64::MAX)), "seed", "integer above maximum value"),
-        (with("stream", json!("yes")), "stream", "expected a boolean, but got a string instead."),
-        (with("parallel_tool_calls", json!(1)), "parallel_tool_calls", "expected a boolean"),
-        (with("stream_options", json!(true)), "stream_options", "expected an object"),
-        (with("stream_options", json!({"include_usage": "true"})), "stream_options.include_usage",
-            "expected a boolean, but got a string instead."),
-        (with("stop", json!(5)), "stop", "expected one of a string or array of strings"),
-        (with("stop", json!(["a", 5])), "stop[1]", "expected a string, but got an integer instead."),
-        (with("logit_bias", json!([1])), "logit_bias", "expected an object"),
-        (with("logit_bias", json!({"50256": "x"})), "logit_bias.50256", "expected a number"),
+        (
+            with("seed", json!(u64::MAX)),
+            "seed",
+            "integer above maximum value",
+        ),
+        (
+            with("stream", json!("yes")),
+            "stream",
+            "expected a boolean, but got a string instead.",
+        ),
+        (
+            with("parallel_tool_calls", json!(1)),
+            "parallel_tool_calls",
+            "expected a boolean",
+        ),
+        (
+            with("stream_options", json!(true)),
+            "stream_options",
+            "expected an object",
+        ),
+        (
+            with("stream_options", json!({"include_usage": "true"})),
+            "stream_options.include_usage",
+            "expected a boolean, but got a string instead.",
+        ),
+        (
+            with("stop", json!(5)),
+            "stop",
+            "expected one of a string or array of strings",
+        ),
+        (
+            with("stop", json!(["a", 5])),
+            "stop[1]",
+            "expected a string, but got an integer instead.",
+        ),
+        (
+            with("logit_bias", json!([1])),
+            "logit_bias",
+            "expected an object",
+        ),
+        (
+            with("logit_bias", json!({"50256": "x"})),
+            "logit_bias.50256",
+            "expected a number",
+        ),
         (with("user", json!(42)), "user", "expected a string"),
-        (with("reasoning_effort", json!(1)), "reasoning_effort", "expected a string"),
+        (
+            with("reasoning_effort", json!(1)),
+            "reasoning_effort",
+            "expected a string",
+        ),
         (with("tools", json!({})), "tools", "expected an array"),
-        (with("tools", json!([{"type": "function", "function": {"description": "no name"}}])),
-            "tools[0].function.name", "Missing required parameter: 'tools[0].function.name'."),
-        (with("tools", json!([{"type": "function", "function": {"name": 7}}])),
-            "tools[0].function.name", "expected a string, but got an integer instead."),
-        (with("tools", json!([{"type": "function", "function": {"name": "f", "parameters": "x"}}])),
-            "tools[0].function.parameters", "expected an object"),
-        (with("tools", json!([{"type": "function", "function": {"name": "f", "strict": "yes"}}])),
-            "tools[0].function.strict", "expected a boolean"),
-        (with("tools", json!([{"type": "function", "function": "f"}])), "tools[0].function", "expected an object"),
-        (with("tools", json!([{"name": "f"}])), "tools[0].type", "Missing required parameter"),
+        (
+            with(
+                "tools",
+                json!([{"type": "function", "function": {"description": "no name"}}]),
+            ),
+            "tools[0].function.name",
+            "Missing required parameter: 'tools[0].function.name'.",
+        ),
+        (
+            with(
+                "tools",
+                json!([{"type": "function", "function": {"name": 7}}]),
+            ),
+            "tools[0].function.name",
+            "expected a string, but got an integer instead.",
+        ),
+        (
+            with(
+                "tools",
+                json!([{"type": "function", "function": {"name": "f", "parameters": "x"}}]),
+            ),
+            "tools[0].function.parameters",
+            "expected an object",
+        ),
+        (
+            with(
+                "tools",
+                json!([{"type": "function", "function": {"name": "f", "strict": "yes"}}]),
+            ),
+            "tools[0].function.strict",
+            "expected a boolean",
+        ),
+        (
+            with("tools", json!([{"type": "function", "function": "f"}])),
+            "tools[0].function",
+            "expected an object",
+        ),
+        (
+            with("tools", json!([{"name": "f"}])),
+            "tools[0].type",
+            "Missing required parameter",
+        ),
         (with("tools", json!([1])), "tools[0]", "expected an object"),
-        (with("tool_choice", json!("sometimes")), "tool_choice",
-            "Invalid value: 'sometimes'. Supported values are: 'none', 'auto', and 'required'."),
-        (with("tool_choice", json!({"type": "allowed_tools"})), "tool_choice.type",
-            "Invalid value: 'allowed_tools'. Supported values are: 'function'."),
-        (with("tool_choice", json!({"type": "function"})), "tool_choice.function", "Missing required parameter"),
-        (with("tool_choice", json!({"type": "function", "function": {}})), "tool_choice.function.name",
-            "Missing required parameter"),
-        (with("tool_choice", json!(true)), "tool_choice", "expected one of a string or an object"),
-        (with("response_format", json!("json")), "response_format", "expected an object"),
-        (with("response_format", json!({})), "response_format.type", "Missing required parameter"),
-        (with("response_format", json!({"type": "yaml"})), "response_format.type",
-            "Invalid value: 'yaml'. Supported values are: 'text', 'json_object', and 'json_schema'."),
-        (with("response_format", json!({"type": "json_schema"})), "response_format.json_schema",
-            "Missing required parameter"),
-        (with("response_format", json!({"type": "json_schema", "json_schema": {"schema": {}}})),
-            "response_format.json_schema.name", "Missing required parameter"),
-        (with("response_format", json!({"type": "json_schema", "json_schema": {"name": "a", "schema": []}})),
-            "response_format.json_schema.schema", "expected an object"),
+        (
+            with("tool_choice", json!("sometimes")),
+            "tool_choice",
+            "Invalid value: 'sometimes'. Supported values are: 'none', 'auto', and 'required'.",
+        ),
+        (
+            with("tool_choice", json!({"type": "allowed_tools"})),
+            "tool_choice.type",
+            "Invalid value: 'allowed_tools'. Supported values are: 'function'.",
+        ),
+        (
+            with("tool_choice", json!({"type": "function"})),
+            "tool_choice.function",
+            "Missing required parameter",
+        ),
+        (
+            with("tool_choice", json!({"type": "function", "function": {}})),
+            "tool_choice.function.name",
+            "Missing required parameter",
+        ),
+        (
+            with("tool_choice", json!(true)),
+            "tool_choice",
+            "expected one of a string or an object",
+        ),
+        (
+            with("response_format", json!("json")),
+            "response_format",
+            "expected an object",
+        ),
+        (
+            with("response_format", json!({})),
+            "response_format.type",
+            "Missing required parameter",
+        ),
+        (
+            with("response_format", json!({"type": "yaml"})),
+            "response_format.type",
+            "Invalid value: 'yaml'. Supported values are: 'text', 'json_object', and 'json_schema'.",
+        ),
+        (
+            with("response_format", json!({"type": "json_schema"})),
+            "response_format.json_schema",
+            "Missing required parameter",
+        ),
+        (
+            with(
+                "response_format",
+                json!({"type": "json_schema", "json_schema": {"schema": {}}}),
+            ),
+            "response_format.json_schema.name",
+            "Missing required parameter",
+        ),
+        (
+            with(
+                "response_format",
+                json!({"type": "json_schema", "json_schema": {"name": "a", "schema": []}}),
+            ),
+            "response_format.json_schema.schema",
+            "expected an object",
+        ),
     ];
 
     for (body, param, message) in cases {
@@ -501,7 +776,10 @@ fn long_invalid_values_are_truncated() {
     let err = chat_err(&json!({"model": "m", "messages": [{"role": role, "content": "x"}]}));
     assert_eq!(err.param.as_deref(), Some("messages[0].role"));
     assert!(err.message.len() < 300, "{}", err.message);
-    assert!(err.message.starts_with(&format!("Invalid value: '{}…'", "x".repeat(64))));
+    assert!(
+        err.message
+            .starts_with(&format!("Invalid value: '{}…'", "x".repeat(64)))
+    );
 }
 
 #[test]
@@ -520,7 +798,8 @@ fn bodies_that_are_not_json_objects() {
         assert_eq!(err.http_status(), 400);
         assert_eq!(err.param, None);
         assert!(
-            err.message.starts_with("We could not parse the JSON body of your request"),
+            err.message
+                .starts_with("We could not parse the JSON body of your request"),
             "{}",
             err.message
         );
@@ -532,7 +811,8 @@ fn bodies_that_are_not_json_objects() {
 #[test]
 fn deeply_nested_json_is_a_400_not_a_crash() {
     let depth = 100_000;
-    let mut body = String::from(r#"{"model":"m","messages":[{"role":"user","content":"x"}],"thinking":"#);
+    let mut body =
+        String::from(r#"{"model":"m","messages":[{"role":"user","content":"x"}],"thinking":"#);
     body.push_str(&"[".repeat(depth));
     body.push_str(&"]".repeat(depth));
     body.push('}');
@@ -541,7 +821,8 @@ fn deeply_nested_json_is_a_400_not_a_crash() {
     assert!(err.message.contains("recursion limit"), "{}", err.message);
 
     // Nesting within the limit is passed through.
-    let mut body = String::from(r#"{"model":"m","messages":[{"role":"user","content":"x"}],"thinking":"#);
+    let mut body =
+        String::from(r#"{"model":"m","messages":[{"role":"user","content":"x"}],"thinking":"#);
     body.push_str(&"[".repeat(100));
     body.push_str(&"]".repeat(100));
     body.push('}');
@@ -558,7 +839,10 @@ fn every_prefix_and_byte_flip_of_a_fixture_is_handled() {
             assert_eq!(e.http_status(), 400);
         }
     }
-    for (i, replacement) in (0..bytes.len()).step_by(11).zip([b'"', b'1', b'{', b']', b'n', b'\\'].iter().cycle()) {
+    for (i, replacement) in (0..bytes.len())
+        .step_by(11)
+        .zip([b'"', b'1', b'{', b']', b'n', b'\\'].iter().cycle())
+    {
         let mut corrupted = bytes.clone();
         corrupted[i] = *replacement;
         if let Err(e) = chat_request_from_json(&corrupted) {
@@ -588,8 +872,9 @@ fn embed(body: serde_json::Value) -> Result<(EmbedRequest, EncodingFormat)> {
 
 #[test]
 fn embeddings_input_shapes() {
-    let (req, format) = embed(json!({"model": "e", "input": "one", "encoding_format": "base64", "user": "u"}))
-        .expect("string input");
+    let (req, format) =
+        embed(json!({"model": "e", "input": "one", "encoding_format": "base64", "user": "u"}))
+            .expect("string input");
     assert_eq!(req.input, vec!["one".to_owned()]);
     assert_eq!(format, EncodingFormat::Base64);
     assert_eq!(req.user.as_deref(), Some("u"));
@@ -601,41 +886,124 @@ fn embeddings_input_shapes() {
 
     let (req, _) = embed(json!({"model": "e", "input": [1, 2, 3]})).expect("one token input");
     assert!(req.input.is_empty());
-    assert_eq!(req.token_input, vec![TokenInput { tokens: vec![1, 2, 3] }]);
+    assert_eq!(
+        req.token_input,
+        vec![TokenInput {
+            tokens: vec![1, 2, 3]
+        }]
+    );
 
     let (req, _) = embed(json!({"model": "e", "input": [[1, 2], [3]], "encoding_format": "float"}))
         .expect("token inputs");
     assert_eq!(
         req.token_input,
-        vec![TokenInput { tokens: vec![1, 2] }, TokenInput { tokens: vec![3] }]
+        vec![
+            TokenInput { tokens: vec![1, 2] },
+            TokenInput { tokens: vec![3] }
+        ]
     );
 }
 
 #[test]
 fn invalid_embeddings_name_the_field() {
     let cases: Vec<(serde_json::Value, &str, &str)> = vec![
-        (json!({"input": "x"}), "model", "Missing required parameter: 'model'."),
+        (
+            json!({"input": "x"}),
+            "model",
+            "Missing required parameter: 'model'.",
+        ),
         (json!({"model": "", "input": "x"}), "model", "empty string"),
-        (json!({"model": "e"}), "input", "Missing required parameter: 'input'."),
-        (json!({"model": "e", "input": null}), "input", "Missing required parameter: 'input'."),
+        (
+            json!({"model": "e"}),
+            "input",
+            "Missing required parameter: 'input'.",
+        ),
+        (
+            json!({"model": "e", "input": null}),
+            "input",
+            "Missing required parameter: 'input'.",
+        ),
         (json!({"model": "e", "input": ""}), "input", "empty string"),
-        (json!({"model": "e", "input": []}), "input", "Invalid 'input': empty array."),
-        (json!({"model": "e", "input": 5}), "input", "but got an integer instead."),
-        (json!({"model": "e", "input": {"text": "x"}}), "input", "but got an object instead."),
-        (json!({"model": "e", "input": ["a", 1]}), "input[1]", "expected a string, but got an integer instead."),
-        (json!({"model": "e", "input": ["a", ""]}), "input[1]", "empty string"),
-        (json!({"model": "e", "input": [1, "a"]}), "input[1]", "expected an integer, but got a string instead."),
-        (json!({"model": "e", "input": [1, 2.5]}), "input[1]", "expected an integer, but got a decimal number"),
-        (json!({"model": "e", "input": [[1], []]}), "input[1]", "empty array"),
-        (json!({"model": "e", "input": [[1], [2, "x"]]}), "input[1][1]", "expected an integer"),
-        (json!({"model": "e", "input": [[1], 2]}), "input[1]", "expected an array of integers"),
-        (json!({"model": "e", "input": [true]}), "input[0]", "but got a boolean instead."),
-        (json!({"model": "e", "input": "x", "dimensions": 0}), "dimensions", "Expected a value >= 1, but got 0 instead."),
-        (json!({"model": "e", "input": "x", "dimensions": "256"}), "dimensions", "expected an integer"),
-        (json!({"model": "e", "input": "x", "encoding_format": "int8"}), "encoding_format",
-            "Invalid value: 'int8'. Supported values are: 'float' and 'base64'."),
-        (json!({"model": "e", "input": "x", "encoding_format": 1}), "encoding_format", "expected a string"),
-        (json!({"model": "e", "input": "x", "user": 1}), "user", "expected a string"),
+        (
+            json!({"model": "e", "input": []}),
+            "input",
+            "Invalid 'input': empty array.",
+        ),
+        (
+            json!({"model": "e", "input": 5}),
+            "input",
+            "but got an integer instead.",
+        ),
+        (
+            json!({"model": "e", "input": {"text": "x"}}),
+            "input",
+            "but got an object instead.",
+        ),
+        (
+            json!({"model": "e", "input": ["a", 1]}),
+            "input[1]",
+            "expected a string, but got an integer instead.",
+        ),
+        (
+            json!({"model": "e", "input": ["a", ""]}),
+            "input[1]",
+            "empty string",
+        ),
+        (
+            json!({"model": "e", "input": [1, "a"]}),
+            "input[1]",
+            "expected an integer, but got a string instead.",
+        ),
+        (
+            json!({"model": "e", "input": [1, 2.5]}),
+            "input[1]",
+            "expected an integer, but got a decimal number",
+        ),
+        (
+            json!({"model": "e", "input": [[1], []]}),
+            "input[1]",
+            "empty array",
+        ),
+        (
+            json!({"model": "e", "input": [[1], [2, "x"]]}),
+            "input[1][1]",
+            "expected an integer",
+        ),
+        (
+            json!({"model": "e", "input": [[1], 2]}),
+            "input[1]",
+            "expected an array of integers",
+        ),
+        (
+            json!({"model": "e", "input": [true]}),
+            "input[0]",
+            "but got a boolean instead.",
+        ),
+        (
+            json!({"model": "e", "input": "x", "dimensions": 0}),
+            "dimensions",
+            "Expected a value >= 1, but got 0 instead.",
+        ),
+        (
+            json!({"model": "e", "input": "x", "dimensions": "256"}),
+            "dimensions",
+            "expected an integer",
+        ),
+        (
+            json!({"model": "e", "input": "x", "encoding_format": "int8"}),
+            "encoding_format",
+            "Invalid value: 'int8'. Supported values are: 'float' and 'base64'.",
+        ),
+        (
+            json!({"model": "e", "input": "x", "encoding_format": 1}),
+            "encoding_format",
+            "expected a string",
+        ),
+        (
+            json!({"model": "e", "input": "x", "user": 1}),
+            "user",
+            "expected a string",
+        ),
     ];
     for (body, param, message) in cases {
         let err = match embed(body.clone()) {
@@ -644,6 +1012,10 @@ fn invalid_embeddings_name_the_field() {
         };
         assert_eq!(err.http_status(), 400, "{body}");
         assert_eq!(err.param.as_deref(), Some(param), "{body}: {}", err.message);
-        assert!(err.message.contains(message), "{body}: {:?} lacks {message:?}", err.message);
+        assert!(
+            err.message.contains(message),
+            "{body}: {:?} lacks {message:?}",
+            err.message
+        );
     }
 }

@@ -1,5 +1,4 @@
 use super::*;
-use base64::Engine as _;
 use modelgate::json::struct_from_map;
 use serde_json::{Value, json};
 
@@ -58,7 +57,9 @@ fn tool_calls_from_json(v: &Value) -> Vec<ToolCall> {
                 .map(|(i, c)| ToolCall {
                     index: c["index"]
                         .as_u64()
-                        .map_or(u32::try_from(i).expect("small"), |n| u32::try_from(n).expect("small")),
+                        .map_or(u32::try_from(i).expect("small"), |n| {
+                            u32::try_from(n).expect("small")
+                        }),
                     id: opt_str(&c["id"]),
                     r#type: opt_str(&c["type"]),
                     name: opt_str(&c["function"]["name"]),
@@ -152,7 +153,10 @@ fn openai_stream_fixtures_render_back_identically() {
                 assert_eq!(rendered["choices"], json!([]));
                 assert_eq!(rendered["object"], "chat.completion.chunk");
                 assert_eq!(rendered["id"], original["id"]);
-                assert_eq!(rendered["system_fingerprint"], original["system_fingerprint"]);
+                assert_eq!(
+                    rendered["system_fingerprint"],
+                    original["system_fingerprint"]
+                );
                 for key in ["prompt_tokens", "completion_tokens", "total_tokens"] {
                     assert_eq!(rendered["usage"][key], original["usage"][key], "{key}");
                 }
@@ -342,10 +346,15 @@ fn split_reasoning_leaves_other_chunks_alone() {
     if let Some(d) = only_reasoning.choices[0].delta.as_mut() {
         d.content = None;
     }
-    assert_eq!(split_reasoning(only_reasoning.clone()), vec![only_reasoning]);
+    assert_eq!(
+        split_reasoning(only_reasoning.clone()),
+        vec![only_reasoning]
+    );
 
     // DeepSeek's real stream never needs a split, and splitting changes nothing.
-    for payload in sse_payloads(&fixture!("openai-compatible/deepseek-chat-stream-reasoning-content.sse")) {
+    for payload in sse_payloads(&fixture!(
+        "openai-compatible/deepseek-chat-stream-reasoning-content.sse"
+    )) {
         let chunk = chunk_from_json(&payload);
         assert_eq!(split_reasoning(chunk.clone()), vec![chunk]);
     }
@@ -392,14 +401,18 @@ fn builder_merges_streamed_tool_call_fragments() {
     assert_eq!(choice["logprobs"], Value::Null);
     let message = &choice["message"];
     assert_eq!(message["role"], "assistant");
-    assert!(message.get("content").is_some_and(Value::is_null), "{message}");
+    assert!(
+        message.get("content").is_some_and(Value::is_null),
+        "{message}"
+    );
     let calls = message["tool_calls"].as_array().expect("tool_calls");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0]["id"], "call_LwxJUB9KppVyogRRLQsamRJv");
     assert_eq!(calls[0]["type"], "function");
     assert_eq!(calls[0]["function"]["name"], "get_weather");
     let args: Value =
-        serde_json::from_str(calls[0]["function"]["arguments"].as_str().expect("string")).expect("valid JSON");
+        serde_json::from_str(calls[0]["function"]["arguments"].as_str().expect("string"))
+            .expect("valid JSON");
     assert_eq!(args, json!({"city": "Mexico City"}));
     assert_eq!(
         v["usage"],
@@ -416,37 +429,50 @@ fn builder_merges_parallel_and_interleaved_calls() {
         builder.push(chunk_from_json(&payload));
     }
     let v = parse(&builder.finish());
-    let calls = v["choices"][0]["message"]["tool_calls"].as_array().expect("tool_calls").clone();
-    let names: Vec<_> = calls.iter().map(|c| c["function"]["name"].clone()).collect();
+    let calls = v["choices"][0]["message"]["tool_calls"]
+        .as_array()
+        .expect("tool_calls")
+        .clone();
+    let names: Vec<_> = calls
+        .iter()
+        .map(|c| c["function"]["name"].clone())
+        .collect();
     assert_eq!(names, vec![json!("get_country"), json!("get_product_name")]);
     let ids: Vec<_> = calls.iter().map(|c| c["id"].clone()).collect();
-    assert_eq!(ids, vec![json!("call_q2UyBRP7eXNTzAoR8lEhjc9Z"), json!("call_b51ijcpFkDiTQG1bQzsrmtW5")]);
+    assert_eq!(
+        ids,
+        vec![
+            json!("call_q2UyBRP7eXNTzAoR8lEhjc9Z"),
+            json!("call_b51ijcpFkDiTQG1bQzsrmtW5")
+        ]
+    );
     for call in &calls {
         assert_eq!(call["function"]["arguments"], "{}");
     }
 
     // Fragments of two calls interleaved and out of index order; the second
     // call never gets an id or arguments.
-    let fragment = |index: u32, id: Option<&str>, name: Option<&str>, args: &str| ChatCompletionChunk {
-        id: "x".into(),
-        model: "m".into(),
-        choices: vec![Choice {
-            index: 0,
-            delta: Some(Delta {
-                tool_calls: vec![ToolCall {
-                    index,
-                    id: id.map(str::to_owned),
-                    r#type: None,
-                    name: name.map(str::to_owned),
-                    arguments: args.into(),
-                }],
-                ..Delta::default()
-            }),
-            finish_reason: None,
-            logprobs: None,
-        }],
-        ..ChatCompletionChunk::default()
-    };
+    let fragment =
+        |index: u32, id: Option<&str>, name: Option<&str>, args: &str| ChatCompletionChunk {
+            id: "x".into(),
+            model: "m".into(),
+            choices: vec![Choice {
+                index: 0,
+                delta: Some(Delta {
+                    tool_calls: vec![ToolCall {
+                        index,
+                        id: id.map(str::to_owned),
+                        r#type: None,
+                        name: name.map(str::to_owned),
+                        arguments: args.into(),
+                    }],
+                    ..Delta::default()
+                }),
+                finish_reason: None,
+                logprobs: None,
+            }],
+            ..ChatCompletionChunk::default()
+        };
     let mut builder = CompletionBuilder::new();
     builder.push(fragment(1, None, Some("second"), ""));
     builder.push(fragment(0, Some("call_first"), Some("first"), "{\"a\":"));
@@ -455,22 +481,29 @@ fn builder_merges_parallel_and_interleaved_calls() {
     let v = parse(&builder.finish());
     let choice = &v["choices"][0];
     assert_eq!(choice["finish_reason"], "tool_calls");
-    let calls = choice["message"]["tool_calls"].as_array().expect("tool_calls");
+    let calls = choice["message"]["tool_calls"]
+        .as_array()
+        .expect("tool_calls");
     assert_eq!(calls[0]["id"], "call_first");
     assert_eq!(calls[0]["function"]["name"], "first");
     let args: Value =
-        serde_json::from_str(calls[0]["function"]["arguments"].as_str().expect("string")).expect("JSON");
+        serde_json::from_str(calls[0]["function"]["arguments"].as_str().expect("string"))
+            .expect("JSON");
     assert_eq!(args, json!({"a": [1, 2]}));
     assert_eq!(calls[1]["function"]["name"], "second");
     assert_eq!(calls[1]["function"]["arguments"], "{}");
     let generated = calls[1]["id"].as_str().expect("generated id");
-    assert!(generated.starts_with("call_") && generated.len() == 29, "{generated}");
+    assert!(
+        generated.starts_with("call_") && generated.len() == 29,
+        "{generated}"
+    );
     assert!(v.get("usage").is_none());
 }
 
 #[test]
 fn builder_renders_a_whole_completion_like_openai() {
-    let original: Value = serde_json::from_str(&fixture!("openai/chat-completion-tool-calls.json")).expect("JSON");
+    let original: Value =
+        serde_json::from_str(&fixture!("openai/chat-completion-tool-calls.json")).expect("JSON");
     let mut builder = CompletionBuilder::new();
     builder.push(chunk_from_json(&original));
     let v = parse(&builder.finish());
@@ -494,7 +527,10 @@ fn builder_renders_a_whole_completion_like_openai() {
     let mut builder = CompletionBuilder::new();
     builder.push(chunk_from_json(&original));
     let v = parse(&builder.finish());
-    assert_eq!(v["choices"][0]["message"]["content"], original["choices"][0]["message"]["content"]);
+    assert_eq!(
+        v["choices"][0]["message"]["content"],
+        original["choices"][0]["message"]["content"]
+    );
     assert!(v["choices"][0]["message"].get("tool_calls").is_none());
     assert_eq!(v["choices"][0]["finish_reason"], "stop");
 }
@@ -509,17 +545,25 @@ fn builder_keeps_reasoning_content() {
     builder.push(chunk_from_json(&original));
     let v = parse(&builder.finish());
     let message = &v["choices"][0]["message"];
-    assert_eq!(message["content"], original["choices"][0]["message"]["content"]);
+    assert_eq!(
+        message["content"],
+        original["choices"][0]["message"]["content"]
+    );
     assert_eq!(
         message["reasoning_content"],
         original["choices"][0]["message"]["reasoning_content"]
     );
-    assert_eq!(v["usage"]["completion_tokens_details"]["reasoning_tokens"], 415);
+    assert_eq!(
+        v["usage"]["completion_tokens_details"]["reasoning_tokens"],
+        415
+    );
     assert_eq!(v["system_fingerprint"], "fp_5417b77867_prod0225");
 
     // The same answer streamed: reasoning and content concatenated.
     let mut builder = CompletionBuilder::new();
-    let payloads = sse_payloads(&fixture!("openai-compatible/deepseek-chat-stream-reasoning-content.sse"));
+    let payloads = sse_payloads(&fixture!(
+        "openai-compatible/deepseek-chat-stream-reasoning-content.sse"
+    ));
     let mut content = String::new();
     let mut reasoning = String::new();
     for payload in &payloads {
@@ -600,7 +644,10 @@ fn float_embeddings_match_openai() {
     let (original, resp) = fixture_embeddings();
     assert!(resp.data[0].embedding.len() > 200);
     // OpenAI prints the shortest text of each f32; so do we: same JSON value.
-    assert_eq!(parse(&embeddings_json(&resp, EncodingFormat::Float)), original);
+    assert_eq!(
+        parse(&embeddings_json(&resp, EncodingFormat::Float)),
+        original
+    );
 }
 
 #[test]
@@ -631,7 +678,8 @@ fn base64_embeddings_decode_to_the_same_floats() {
 #[test]
 fn models_render_like_an_openai_compatible_list() {
     let original: Value =
-        serde_json::from_str(&fixture!("openai-compatible/cerebras-models-list.json")).expect("JSON");
+        serde_json::from_str(&fixture!("openai-compatible/cerebras-models-list.json"))
+            .expect("JSON");
     let models: Vec<Model> = original["data"]
         .as_array()
         .expect("data")
@@ -643,7 +691,10 @@ fn models_render_like_an_openai_compatible_list() {
         })
         .collect();
     assert_eq!(parse(&models_json(&models)), original);
-    assert_eq!(parse(&models_json(&[])), json!({"object": "list", "data": []}));
+    assert_eq!(
+        parse(&models_json(&[])),
+        json!({"object": "list", "data": []})
+    );
 
     let alias = Model {
         id: "gpt-4o".into(),

@@ -1,0 +1,8 @@
+//! The ollama adapter's declaration (none yet: it joins the table once its
+//! adapter and mock routes exist).
+
+use super::Spec;
+
+pub fn spec() -> Option<Spec> {
+    None
+}

@@ -1,0 +1,80 @@
+//! Adapter conformance: every provider adapter runs the same capability
+//! checks through the real facade and core, against the mock upstream
+//! replaying that provider's recorded wire data. Prints one table (rows:
+//! capabilities, columns: adapters) and fails if any declared capability
+//! fails.
+
+mod adapters;
+mod checks;
+mod gateway;
+
+use std::process::ExitCode;
+
+use checks::Cap;
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("cannot start a runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run())
+}
+
+async fn run() -> ExitCode {
+    let gw = std::sync::Arc::new(gateway::Gateway::start(&adapters::all()).await);
+    let specs = adapters::all();
+    let mut rows: Vec<(Cap, Vec<String>)> = Cap::ALL.iter().map(|c| (*c, Vec::new())).collect();
+    let (mut passed, mut failed) = (0, 0);
+    let mut failures = Vec::new();
+    for spec in &specs {
+        for (cap, cells) in &mut rows {
+            if !spec.caps.contains(cap) {
+                cells.push("-".into());
+                continue;
+            }
+            let outcome = tokio::spawn(checks::run(*cap, spec.clone(), gw.clone())).await;
+            let outcome = match outcome {
+                Ok(result) => result,
+                Err(join) => Err(format!("panicked: {join}")),
+            };
+            match outcome {
+                Ok(()) => {
+                    passed += 1;
+                    cells.push("ok".into());
+                }
+                Err(why) => {
+                    failed += 1;
+                    cells.push("FAIL".into());
+                    failures.push(format!("{} / {}: {why}", spec.name, cap.name()));
+                }
+            }
+        }
+    }
+    print_table(&specs.iter().map(|s| s.name).collect::<Vec<_>>(), &rows);
+    for f in &failures {
+        println!("FAILED {f}");
+    }
+    println!("conformance: {passed} passed, {failed} failed");
+    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn print_table(names: &[&str], rows: &[(Cap, Vec<String>)]) {
+    let first = rows.iter().map(|(c, _)| c.name().len()).max().unwrap_or(10).max(10);
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(4).max(4) + 2;
+    print!("\n{:first$}", "capability");
+    for n in names {
+        print!("{n:>width$}");
+    }
+    println!();
+    for (cap, cells) in rows {
+        print!("{:first$}", cap.name());
+        for c in cells {
+            print!("{c:>width$}");
+        }
+        println!();
+    }
+    println!();
+}
