@@ -170,6 +170,7 @@ fn router(state: AppState) -> Router {
             get(list_requests).delete(clear_requests),
         )
         .route("/__mock/stats", get(stats))
+        .route("/assets/pixel.png", get(pixel))
         .nest("/anthropic", native::anthropic::routes())
         .nest("/gemini", native::gemini::routes())
         .nest("/ollama", native::ollama::routes())
@@ -259,4 +260,9 @@ async fn clear_requests(State(st): State<AppState>) -> StatusCode {
 
 async fn stats(State(st): State<AppState>) -> Json<Stats> {
     Json(st.stats.get())
+}
+
+/// A 1×1 PNG, for adapters that must fetch http image URLs and inline them.
+async fn pixel() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "image/png")], Bytes::from_static(crate::canned::PIXEL_PNG)).into_response()
 }

@@ -4,6 +4,7 @@ pub mod anthropic;
 pub mod azure;
 pub mod gemini;
 pub mod http;
+pub mod images;
 pub mod ollama;
 pub mod openai;
 mod unsupported;
