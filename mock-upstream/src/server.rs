@@ -28,6 +28,7 @@ use crate::stats::{Stats, StatsHub};
 pub(crate) struct AppState {
     pub(crate) fixtures: Arc<Fixtures>,
     /// Where the fixture files are, for the native provider routes.
+    #[allow(dead_code)] // read by the native provider routes as they land
     pub(crate) fixtures_dir: Arc<PathBuf>,
     pub(crate) recorder: Recorder,
     pub(crate) stats: StatsHub,

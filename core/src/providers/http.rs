@@ -78,7 +78,7 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
     }
     out.split_inclusive(char::is_whitespace)
         .map(|word| {
-            let trimmed = word.trim_start_matches(|c: char| c == '"' || c == '\'' || c == '(');
+            let trimmed = word.trim_start_matches(['"', '\'', '(']);
             if trimmed.starts_with("sk-") || trimmed.starts_with("sk_") {
                 let tail: String = word.chars().rev().take_while(|c| c.is_whitespace() || ".,;:)\"'".contains(*c)).collect();
                 let tail: String = tail.chars().rev().collect();
