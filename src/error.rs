@@ -46,20 +46,65 @@ struct Row {
 
 /// The table itself: one row per kind.
 const TABLE: [Row; 10] = [
-    row(ErrorKind::InvalidRequest, 400, Code::InvalidArgument, "invalid_request_error"),
-    row(ErrorKind::Unauthenticated, 401, Code::Unauthenticated, "invalid_request_error"),
-    row(ErrorKind::PermissionDenied, 403, Code::PermissionDenied, "permission_error"),
-    row(ErrorKind::NotFound, 404, Code::NotFound, "invalid_request_error"),
-    row(ErrorKind::PayloadTooLarge, 413, Code::OutOfRange, "invalid_request_error"),
-    row(ErrorKind::RateLimited, 429, Code::ResourceExhausted, "rate_limit_error"),
+    row(
+        ErrorKind::InvalidRequest,
+        400,
+        Code::InvalidArgument,
+        "invalid_request_error",
+    ),
+    row(
+        ErrorKind::Unauthenticated,
+        401,
+        Code::Unauthenticated,
+        "invalid_request_error",
+    ),
+    row(
+        ErrorKind::PermissionDenied,
+        403,
+        Code::PermissionDenied,
+        "permission_error",
+    ),
+    row(
+        ErrorKind::NotFound,
+        404,
+        Code::NotFound,
+        "invalid_request_error",
+    ),
+    row(
+        ErrorKind::PayloadTooLarge,
+        413,
+        Code::OutOfRange,
+        "invalid_request_error",
+    ),
+    row(
+        ErrorKind::RateLimited,
+        429,
+        Code::ResourceExhausted,
+        "rate_limit_error",
+    ),
     row(ErrorKind::Unavailable, 503, Code::Unavailable, "api_error"),
-    row(ErrorKind::Timeout, 504, Code::DeadlineExceeded, "timeout_error"),
-    row(ErrorKind::Unimplemented, 501, Code::Unimplemented, "invalid_request_error"),
+    row(
+        ErrorKind::Timeout,
+        504,
+        Code::DeadlineExceeded,
+        "timeout_error",
+    ),
+    row(
+        ErrorKind::Unimplemented,
+        501,
+        Code::Unimplemented,
+        "invalid_request_error",
+    ),
     row(ErrorKind::Internal, 500, Code::Internal, "api_error"),
 ];
 
 const fn row(kind: ErrorKind, http: u16, grpc: Code, openai_type: &'static str) -> Row {
-    Row { kind, http, grpc, openai_type }
+    Row {
+        kind,
+        http,
+        grpc,
+        openai_type,
+    }
 }
 
 impl ErrorKind {
@@ -266,8 +311,14 @@ mod tests {
 
     #[test]
     fn upstream_statuses_map_to_kinds() {
-        assert_eq!(ErrorKind::from_upstream_http(400), ErrorKind::InvalidRequest);
-        assert_eq!(ErrorKind::from_upstream_http(422), ErrorKind::InvalidRequest);
+        assert_eq!(
+            ErrorKind::from_upstream_http(400),
+            ErrorKind::InvalidRequest
+        );
+        assert_eq!(
+            ErrorKind::from_upstream_http(422),
+            ErrorKind::InvalidRequest
+        );
         assert_eq!(ErrorKind::from_upstream_http(429), ErrorKind::RateLimited);
         assert_eq!(ErrorKind::from_upstream_http(529), ErrorKind::Unavailable);
         assert_eq!(ErrorKind::from_upstream_http(504), ErrorKind::Timeout);

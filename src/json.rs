@@ -12,7 +12,10 @@ const MAX_SAFE_INT: f64 = 9_007_199_254_740_992.0;
 /// A JSON object as a `Struct`.
 pub fn struct_from_map(map: Map<String, Json>) -> Struct {
     Struct {
-        fields: map.into_iter().map(|(k, v)| (k, value_from_json(v))).collect(),
+        fields: map
+            .into_iter()
+            .map(|(k, v)| (k, value_from_json(v)))
+            .collect(),
     }
 }
 
@@ -46,7 +49,9 @@ pub fn json_from_value(v: &Value) -> Json {
         Some(Kind::BoolValue(b)) => Json::Bool(*b),
         Some(Kind::NumberValue(n)) => number(*n),
         Some(Kind::StringValue(s)) => Json::String(s.clone()),
-        Some(Kind::ListValue(list)) => Json::Array(list.values.iter().map(json_from_value).collect()),
+        Some(Kind::ListValue(list)) => {
+            Json::Array(list.values.iter().map(json_from_value).collect())
+        }
         Some(Kind::StructValue(s)) => Json::Object(map_from_struct(s)),
     }
 }
@@ -73,7 +78,9 @@ mod tests {
             "ratio": 0.25,
             "flags": [true, null, -3, "x"],
         });
-        let Json::Object(map) = original.clone() else { panic!("object") };
+        let Json::Object(map) = original.clone() else {
+            panic!("object")
+        };
         let back = Json::Object(map_from_struct(&struct_from_map(map)));
         assert_eq!(back, original);
     }

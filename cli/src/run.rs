@@ -16,20 +16,33 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 pub async fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Serve { config, http, grpc, unauth } => {
+        Command::Serve {
+            config,
+            http,
+            grpc,
+            unauth,
+        } => {
             let config = load(config.config.as_deref())?;
             let http = http.unwrap_or(config.server.http);
             let grpc = grpc.unwrap_or(config.server.grpc);
             guard_open_access(&config, &[http, grpc], unauth.allow_unauthenticated)?;
             let core = Core::new(&config).await?;
-            let (http_listener, grpc_listener) = (bind(http, "http").await?, bind(grpc, "grpc").await?);
+            let (http_listener, grpc_listener) =
+                (bind(http, "http").await?, bind(grpc, "grpc").await?);
             let shutdown = Shutdown::on_signals();
-            let app = server::app(CoreClient::in_process(core.routes.clone()), config.server.body_limit_bytes);
+            let app = server::app(
+                CoreClient::in_process(core.routes.clone()),
+                config.server.body_limit_bytes,
+            );
             let grpc_task = tokio::spawn(grpc::serve(grpc_listener, core.routes, shutdown.wait()));
             server::serve(http_listener, app, shutdown.wait()).await?;
             grpc_task.await??;
         }
-        Command::Core { config, grpc, unauth } => {
+        Command::Core {
+            config,
+            grpc,
+            unauth,
+        } => {
             let config = load(config.config.as_deref())?;
             let grpc = grpc.unwrap_or(config.server.grpc);
             guard_open_access(&config, &[grpc], unauth.allow_unauthenticated)?;
@@ -37,13 +50,18 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let listener = bind(grpc, "grpc").await?;
             grpc::serve(listener, core.routes, Shutdown::on_signals().wait()).await?;
         }
-        Command::Facade { core_url, http, config } => {
+        Command::Facade {
+            core_url,
+            http,
+            config,
+        } => {
             let config = match config {
                 Some(path) => load(Some(&path))?,
                 None => Config::from_env(&ProcessEnv)?,
             };
             let http = http.unwrap_or(config.server.http);
-            let core = CoreClient::connect(&core_url).map_err(|e| format!("--core-url {core_url}: {e}"))?;
+            let core = CoreClient::connect(&core_url)
+                .map_err(|e| format!("--core-url {core_url}: {e}"))?;
             let listener = bind(http, "http").await?;
             let app = server::app(core, config.server.body_limit_bytes);
             server::serve(listener, app, Shutdown::on_signals().wait()).await?;
@@ -80,7 +98,11 @@ fn guard_open_access(config: &Config, binds: &[SocketAddr], allowed: bool) -> Re
     if !config.auth.keys.is_empty() {
         return Ok(());
     }
-    let exposed: Vec<String> = binds.iter().filter(|a| !a.ip().is_loopback()).map(ToString::to_string).collect();
+    let exposed: Vec<String> = binds
+        .iter()
+        .filter(|a| !a.ip().is_loopback())
+        .map(ToString::to_string)
+        .collect();
     if exposed.is_empty() || allowed {
         tracing::warn!(
             "NO CLIENT KEYS CONFIGURED: anyone who can reach {binds:?} can use every model. \
@@ -98,7 +120,9 @@ fn guard_open_access(config: &Config, binds: &[SocketAddr], allowed: bool) -> Re
 }
 
 async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, Error> {
-    let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} ({what}): {e}"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr} ({what}): {e}"))?;
     let local = listener.local_addr()?;
     // Scripts and tests wait for this line (it holds the real port for :0).
     println!("modelgate: {what} listening on {local}");
@@ -108,15 +132,30 @@ async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, Error> {
 
 fn print_summary(config: &Config) {
     println!("config: {} is valid", config.source);
-    println!("server: http {} grpc {}", config.server.http, config.server.grpc);
-    println!("client keys: {}", config.auth.keys.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(", "));
+    println!(
+        "server: http {} grpc {}",
+        config.server.http, config.server.grpc
+    );
+    println!(
+        "client keys: {}",
+        config
+            .auth
+            .keys
+            .iter()
+            .map(|k| k.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!("providers:");
     for (name, p) in &config.providers {
         println!("  {name}: {:?} at {}", p.kind, p.api_base);
     }
     println!("models:");
     for d in &config.model_list {
-        println!("  {} -> {}/{}", d.model_name, d.provider.name, d.upstream_model);
+        println!(
+            "  {} -> {}/{}",
+            d.model_name, d.provider.name, d.upstream_model
+        );
     }
     for notice in &config.notices {
         println!("warning: {notice}");

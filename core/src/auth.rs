@@ -32,12 +32,17 @@ pub struct Caller {
 impl Caller {
     /// A caller with no restrictions, used when no keys are configured.
     pub fn anonymous() -> Self {
-        Self { name: "anonymous".into(), models: None }
+        Self {
+            name: "anonymous".into(),
+            models: None,
+        }
     }
 
     /// Whether this caller may use `model` (the name the client asked for).
     pub fn may_use(&self, model: &str) -> bool {
-        self.models.as_ref().is_none_or(|list| list.iter().any(|p| pattern_matches(p, model)))
+        self.models
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|p| pattern_matches(p, model)))
     }
 }
 
@@ -95,7 +100,9 @@ impl Auth {
                 found = Some(&entry.caller);
             }
         }
-        found.cloned().ok_or_else(|| unauthenticated("Incorrect API key provided."))
+        found
+            .cloned()
+            .ok_or_else(|| unauthenticated("Incorrect API key provided."))
     }
 }
 
@@ -119,7 +126,10 @@ fn unauthenticated(message: &str) -> GatewayError {
 pub fn not_allowed(caller: &Caller, model: &str) -> GatewayError {
     GatewayError::new(
         ErrorKind::PermissionDenied,
-        format!("The key `{}` is not allowed to use the model `{model}`.", caller.name),
+        format!(
+            "The key `{}` is not allowed to use the model `{model}`.",
+            caller.name
+        ),
     )
     .with_code("model_not_allowed")
     .with_param("model")
@@ -132,8 +142,16 @@ mod tests {
 
     fn keys() -> Auth {
         Auth::new(&[
-            ClientKey { name: "all".into(), key: SecretString::from("sk-one"), models: None },
-            ClientKey { name: "some".into(), key: SecretString::from("sk-two"), models: Some(vec!["openai/*".into(), "alias".into()]) },
+            ClientKey {
+                name: "all".into(),
+                key: SecretString::from("sk-one"),
+                models: None,
+            },
+            ClientKey {
+                name: "some".into(),
+                key: SecretString::from("sk-two"),
+                models: Some(vec!["openai/*".into(), "alias".into()]),
+            },
         ])
     }
 
@@ -146,8 +164,16 @@ mod tests {
     #[test]
     fn bearer_keys_resolve_to_names() {
         let auth = keys();
-        assert_eq!(auth.authenticate(&meta("Bearer sk-one")).expect("ok").name, "all");
-        assert_eq!(auth.authenticate(&meta("bearer  sk-two ")).expect("ok").name, "some");
+        assert_eq!(
+            auth.authenticate(&meta("Bearer sk-one")).expect("ok").name,
+            "all"
+        );
+        assert_eq!(
+            auth.authenticate(&meta("bearer  sk-two "))
+                .expect("ok")
+                .name,
+            "some"
+        );
     }
 
     #[test]
@@ -155,7 +181,9 @@ mod tests {
         let auth = keys();
         let err = auth.authenticate(&MetadataMap::new()).expect_err("no key");
         assert_eq!(err.http_status(), 401);
-        let err = auth.authenticate(&meta("Bearer sk-guess")).expect_err("bad key");
+        let err = auth
+            .authenticate(&meta("Bearer sk-guess"))
+            .expect_err("bad key");
         assert_eq!(err.code.as_deref(), Some("invalid_api_key"));
         assert!(!err.message.contains("sk-guess"));
     }
@@ -166,13 +194,20 @@ mod tests {
         let some = auth.authenticate(&meta("Bearer sk-two")).expect("ok");
         assert!(some.may_use("openai/gpt-4o") && some.may_use("alias"));
         assert!(!some.may_use("anthropic/claude") && !some.may_use("alias2"));
-        assert!(auth.authenticate(&meta("Bearer sk-one")).expect("ok").may_use("anything"));
+        assert!(
+            auth.authenticate(&meta("Bearer sk-one"))
+                .expect("ok")
+                .may_use("anything")
+        );
     }
 
     #[test]
     fn no_keys_means_open() {
         let auth = Auth::new(&[]);
         assert!(auth.is_open());
-        assert_eq!(auth.authenticate(&MetadataMap::new()).expect("open").name, "anonymous");
+        assert_eq!(
+            auth.authenticate(&MetadataMap::new()).expect("open").name,
+            "anonymous"
+        );
     }
 }

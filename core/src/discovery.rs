@@ -43,7 +43,11 @@ impl Discovery {
                 Some((name.clone(), source))
             })
             .collect();
-        Self { aliases: router.alias_names(), sources, cache: Mutex::new(HashMap::new()) }
+        Self {
+            aliases: router.alias_names(),
+            sources,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Every model: aliases first, then `provider/model` entries.
@@ -51,9 +55,16 @@ impl Discovery {
         let mut out: Vec<Model> = self
             .aliases
             .iter()
-            .map(|id| Model { id: id.clone(), created: 0, owned_by: "modelgate".into() })
+            .map(|id| Model {
+                id: id.clone(),
+                created: 0,
+                owned_by: "modelgate".into(),
+            })
             .collect();
-        let fetches = self.sources.iter().map(|(name, source)| self.provider_models(name, source));
+        let fetches = self
+            .sources
+            .iter()
+            .map(|(name, source)| self.provider_models(name, source));
         for models in futures::future::join_all(fetches).await {
             out.extend(models);
         }
@@ -65,7 +76,11 @@ impl Discovery {
             Source::Fixed(list) => {
                 return list
                     .iter()
-                    .map(|m| Model { id: format!("{name}/{m}"), created: 0, owned_by: name.to_owned() })
+                    .map(|m| Model {
+                        id: format!("{name}/{m}"),
+                        created: 0,
+                        owned_by: name.to_owned(),
+                    })
                     .collect();
             }
             Source::Upstream(provider) => provider,
@@ -84,7 +99,11 @@ impl Discovery {
                     .map(|m| Model {
                         id: format!("{name}/{}", m.id),
                         created: m.created,
-                        owned_by: if m.owned_by.is_empty() { name.to_owned() } else { m.owned_by },
+                        owned_by: if m.owned_by.is_empty() {
+                            name.to_owned()
+                        } else {
+                            m.owned_by
+                        },
                     })
                     .collect();
                 if let Ok(mut cache) = self.cache.lock() {

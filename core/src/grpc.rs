@@ -59,7 +59,11 @@ impl Core {
             .add_service(health_service)
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?);
-        Ok(Self { routes, health, state })
+        Ok(Self {
+            routes,
+            health,
+            state,
+        })
     }
 }
 

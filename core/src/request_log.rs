@@ -51,7 +51,8 @@ impl RequestLog {
 
     /// Marks the first chunk's arrival (only the first call counts).
     pub fn first_chunk(&mut self) {
-        self.first_token.get_or_insert_with(|| self.started.elapsed());
+        self.first_token
+            .get_or_insert_with(|| self.started.elapsed());
     }
 
     /// Records usage when the provider reports it.

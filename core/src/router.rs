@@ -63,7 +63,13 @@ impl Router {
                 match wildcards.iter().position(|(p, _)| *p == d.model_name) {
                     Some(i) => &mut wildcards[i].1,
                     None => {
-                        wildcards.push((d.model_name.clone(), Group { members: Vec::new(), next: AtomicUsize::new(0) }));
+                        wildcards.push((
+                            d.model_name.clone(),
+                            Group {
+                                members: Vec::new(),
+                                next: AtomicUsize::new(0),
+                            },
+                        ));
                         let last = wildcards.len() - 1;
                         &mut wildcards[last].1
                     }
@@ -71,11 +77,18 @@ impl Router {
             } else {
                 aliases
                     .entry(d.model_name.clone())
-                    .or_insert_with(|| Group { members: Vec::new(), next: AtomicUsize::new(0) })
+                    .or_insert_with(|| Group {
+                        members: Vec::new(),
+                        next: AtomicUsize::new(0),
+                    })
             };
             group.members.push(target);
         }
-        Self { providers, aliases, wildcards }
+        Self {
+            providers,
+            aliases,
+            wildcards,
+        }
     }
 
     /// The target for `model`, or 404 naming it.

@@ -10,8 +10,8 @@ use futures::{Stream, StreamExt};
 use modelgate::error::GatewayError;
 use modelgate::v1::gateway_server::Gateway;
 use modelgate::v1::{
-    ChatCompletionChunk, ChatCompletionRequest, EmbedRequest, EmbedResponse, ListModelsRequest, ListModelsResponse,
-    Role,
+    ChatCompletionChunk, ChatCompletionRequest, EmbedRequest, EmbedResponse, ListModelsRequest,
+    ListModelsResponse, Role,
 };
 use tonic::{Request, Response, Status};
 
@@ -34,7 +34,11 @@ impl CoreState {
     pub fn new(config: &Config, client: &reqwest::Client) -> Self {
         let router = Router::new(config, client);
         let discovery = Discovery::new(config, &router);
-        Self { auth: Auth::new(&config.auth.keys), router, discovery }
+        Self {
+            auth: Auth::new(&config.auth.keys),
+            router,
+            discovery,
+        }
     }
 }
 
@@ -51,7 +55,10 @@ impl GatewayService {
     }
 
     fn caller<T>(&self, request: &Request<T>) -> Result<Caller, Status> {
-        self.state.auth.authenticate(request.metadata()).map_err(Status::from)
+        self.state
+            .auth
+            .authenticate(request.metadata())
+            .map_err(Status::from)
     }
 }
 
@@ -59,9 +66,19 @@ type ChunkResult = Result<ChatCompletionChunk, Status>;
 
 #[tonic::async_trait]
 impl Gateway for GatewayService {
-    async fn list_models(&self, request: Request<ListModelsRequest>) -> Result<Response<ListModelsResponse>, Status> {
+    async fn list_models(
+        &self,
+        request: Request<ListModelsRequest>,
+    ) -> Result<Response<ListModelsResponse>, Status> {
         let caller = self.caller(&request)?;
-        let models = self.state.discovery.list().await.into_iter().filter(|m| caller.may_use(&m.id)).collect();
+        let models = self
+            .state
+            .discovery
+            .list()
+            .await
+            .into_iter()
+            .filter(|m| caller.may_use(&m.id))
+            .collect();
         Ok(Response::new(ListModelsResponse { models }))
     }
 
@@ -74,7 +91,12 @@ impl Gateway for GatewayService {
         let caller = self.caller(&request)?;
         let request_id = request_id(&request);
         let mut req = request.into_inner();
-        let mut log = RequestLog::start(request_id, caller.name.clone(), req.model.clone(), req.stream);
+        let mut log = RequestLog::start(
+            request_id,
+            caller.name.clone(),
+            req.model.clone(),
+            req.stream,
+        );
         match self.start_chat(&caller, &mut req, &mut log).await {
             Ok(stream) => Ok(Response::new(stream)),
             Err(err) => {
@@ -84,13 +106,20 @@ impl Gateway for GatewayService {
         }
     }
 
-    async fn embed(&self, request: Request<EmbedRequest>) -> Result<Response<EmbedResponse>, Status> {
+    async fn embed(
+        &self,
+        request: Request<EmbedRequest>,
+    ) -> Result<Response<EmbedResponse>, Status> {
         let caller = self.caller(&request)?;
+        let request_id = request_id(&request);
         let mut req = request.into_inner();
-        let mut log = RequestLog::start(request_id_of(None), caller.name.clone(), req.model.clone(), false);
+        let mut log = RequestLog::start(request_id, caller.name.clone(), req.model.clone(), false);
         let result = async {
             if req.model.is_empty() {
-                return Err(GatewayError::invalid("model", "Missing required parameter: 'model'."));
+                return Err(GatewayError::invalid(
+                    "model",
+                    "Missing required parameter: 'model'.",
+                ));
             }
             if req.input.is_empty() && req.token_input.is_empty() {
                 return Err(GatewayError::invalid("input", "'input' must not be empty."));
@@ -107,6 +136,13 @@ impl Gateway for GatewayService {
         .await;
         match result {
             Ok(resp) => {
+                if let Some(usage) = resp.usage {
+                    log.usage(modelgate::v1::Usage {
+                        prompt_tokens: usage.prompt_tokens,
+                        total_tokens: usage.total_tokens,
+                        ..Default::default()
+                    });
+                }
                 log.finish();
                 Ok(Response::new(resp))
             }
@@ -134,7 +170,10 @@ impl GatewayService {
         let target = self.state.router.resolve(&req.model)?;
         log.provider.clone_from(&target.provider_name);
         log.upstream_model.clone_from(&target.upstream_model);
-        let upstream_req = ChatCompletionRequest { model: target.upstream_model.clone(), ..std::mem::take(req) };
+        let upstream_req = ChatCompletionRequest {
+            model: target.upstream_model.clone(),
+            ..std::mem::take(req)
+        };
         let mut upstream = target.provider.chat(upstream_req).await?;
         let first = match upstream.next().await {
             Some(Ok(chunk)) => chunk,
@@ -142,7 +181,10 @@ impl GatewayService {
             None => {
                 return Err(GatewayError::new(
                     modelgate::error::ErrorKind::Unavailable,
-                    format!("upstream `{}` returned an empty answer", target.provider_name),
+                    format!(
+                        "upstream `{}` returned an empty answer",
+                        target.provider_name
+                    ),
                 )
                 .with_http_status(502));
             }
@@ -153,7 +195,9 @@ impl GatewayService {
         }
         let log = std::mem::replace(log, RequestLog::detached());
         let relay = Relay { upstream, log };
-        Ok(Box::pin(futures::stream::once(async move { Ok(first) }).chain(relay)))
+        Ok(Box::pin(
+            futures::stream::once(async move { Ok(first) }).chain(relay),
+        ))
     }
 }
 
@@ -190,21 +234,35 @@ impl Stream for Relay {
 
 fn validate(req: &ChatCompletionRequest) -> Result<(), GatewayError> {
     if req.model.is_empty() {
-        return Err(GatewayError::invalid("model", "Missing required parameter: 'model'."));
+        return Err(GatewayError::invalid(
+            "model",
+            "Missing required parameter: 'model'.",
+        ));
     }
     if req.messages.is_empty() {
-        return Err(GatewayError::invalid("messages", "'messages' must contain at least one message."));
+        return Err(GatewayError::invalid(
+            "messages",
+            "'messages' must contain at least one message.",
+        ));
     }
     for (i, msg) in req.messages.iter().enumerate() {
         if Role::try_from(msg.role).map_or(true, |r| r == Role::Unspecified) {
-            return Err(GatewayError::invalid(format!("messages[{i}].role"), "Every message needs a role."));
+            return Err(GatewayError::invalid(
+                format!("messages[{i}].role"),
+                "Every message needs a role.",
+            ));
         }
     }
     Ok(())
 }
 
 fn request_id<T>(request: &Request<T>) -> String {
-    request_id_of(request.metadata().get("x-request-id").and_then(|v| v.to_str().ok()))
+    request_id_of(
+        request
+            .metadata()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+    )
 }
 
 fn request_id_of(given: Option<&str>) -> String {

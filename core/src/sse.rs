@@ -149,13 +149,19 @@ mod tests {
     }
 
     fn fixture(path: &str) -> Vec<u8> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/providers/");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fixtures/providers/"
+        );
         std::fs::read(format!("{dir}{path}")).expect("fixture present")
     }
 
     #[test]
     fn named_events_with_crlf_and_padding() {
-        let events = decode_all(b"event: ping\r\ndata: {\"a\":1}  \r\n\r\ndata: x\r\n\r\n", 3);
+        let events = decode_all(
+            b"event: ping\r\ndata: {\"a\":1}  \r\n\r\ndata: x\r\n\r\n",
+            3,
+        );
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].event, "ping");
         assert_eq!(events[0].data, "{\"a\":1}  ");
@@ -165,7 +171,13 @@ mod tests {
     #[test]
     fn comments_are_skipped_and_multiline_data_joined() {
         let events = decode_all(b": keepalive\n\ndata: a\ndata: b\n\n", 1);
-        assert_eq!(events, vec![SseEvent { event: String::new(), data: "a\nb".into() }]);
+        assert_eq!(
+            events,
+            vec![SseEvent {
+                event: String::new(),
+                data: "a\nb".into()
+            }]
+        );
     }
 
     #[test]
@@ -187,9 +199,14 @@ mod tests {
 
     #[test]
     fn openrouter_comments_never_become_events() {
-        let bytes = fixture("openai-compatible/openrouter-chat-stream-comments-midstream-error.sse");
+        let bytes =
+            fixture("openai-compatible/openrouter-chat-stream-comments-midstream-error.sse");
         let events = decode_all(&bytes, 13);
-        assert!(events.iter().all(|e| !e.data.contains("OPENROUTER PROCESSING")));
+        assert!(
+            events
+                .iter()
+                .all(|e| !e.data.contains("OPENROUTER PROCESSING"))
+        );
         assert!(events.iter().any(|e| e.data.contains("\"error\"")));
     }
 

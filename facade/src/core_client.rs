@@ -9,7 +9,8 @@ use tower::util::BoxCloneSyncService;
 use tower::{BoxError, ServiceExt};
 
 /// Any transport that carries gRPC requests to the core.
-pub type CoreTransport = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, TransportError>;
+pub type CoreTransport =
+    BoxCloneSyncService<http::Request<Body>, http::Response<Body>, TransportError>;
 
 /// A failure to carry a request to the core. A concrete type rather than a
 /// boxed trait object: tonic's client bounds then hold for every lifetime,
@@ -44,7 +45,9 @@ pub struct CoreClient {
 impl CoreClient {
     /// Calls the core's services in process: `routes` is the core's router.
     pub fn in_process(routes: tonic::service::Routes) -> Self {
-        let svc = ServiceExt::<http::Request<Body>>::map_err(routes, |never| -> TransportError { match never {} });
+        let svc = ServiceExt::<http::Request<Body>>::map_err(routes, |never| -> TransportError {
+            match never {}
+        });
         Self::over(BoxCloneSyncService::new(svc))
     }
 
@@ -55,7 +58,9 @@ impl CoreClient {
             .tcp_nodelay(true)
             .connect_timeout(std::time::Duration::from_secs(5))
             .connect_lazy();
-        Ok(Self::over(BoxCloneSyncService::new(channel.map_err(|e| TransportError(e.into())))))
+        Ok(Self::over(BoxCloneSyncService::new(
+            channel.map_err(|e| TransportError(e.into())),
+        )))
     }
 
     fn over(transport: CoreTransport) -> Self {

@@ -35,7 +35,10 @@ pub fn error_json(err: &GatewayError) -> Vec<u8> {
         },
     };
     // Serialising plain strings cannot fail; fall back to a fixed body anyway.
-    serde_json::to_vec(&envelope).unwrap_or_else(|_| br#"{"error":{"message":"internal error","type":"api_error","param":null,"code":null}}"#.to_vec())
+    serde_json::to_vec(&envelope).unwrap_or_else(|_| {
+        br#"{"error":{"message":"internal error","type":"api_error","param":null,"code":null}}"#
+            .to_vec()
+    })
 }
 
 impl From<GatewayError> for ApiError {
@@ -52,18 +55,26 @@ impl From<tonic::Status> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, error_json(&self.0)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         response
     }
 }
 
 /// 404 for a route the facade does not serve.
 pub fn unknown_route(method: &axum::http::Method, path: &str) -> ApiError {
-    ApiError(GatewayError::new(ErrorKind::NotFound, format!("Invalid URL ({method} {path})")).with_code("unknown_url"))
+    ApiError(
+        GatewayError::new(
+            ErrorKind::NotFound,
+            format!("Invalid URL ({method} {path})"),
+        )
+        .with_code("unknown_url"),
+    )
 }
 
 #[cfg(test)]

@@ -13,7 +13,10 @@ use modelgate::error::{ErrorKind, GatewayError};
 
 /// OpenAI's 404 for a model the catalogue does not hold.
 fn not_found_model(model: &str) -> GatewayError {
-    GatewayError::new(ErrorKind::NotFound, format!("The model `{model}` does not exist or you do not have access to it."))
-        .with_code("model_not_found")
-        .with_param("model")
+    GatewayError::new(
+        ErrorKind::NotFound,
+        format!("The model `{model}` does not exist or you do not have access to it."),
+    )
+    .with_code("model_not_found")
+    .with_param("model")
 }

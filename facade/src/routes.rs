@@ -43,11 +43,17 @@ fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError(
-                GatewayError::new(ErrorKind::PayloadTooLarge, "The request body is larger than this server accepts.")
-                    .with_code("request_too_large"),
+                GatewayError::new(
+                    ErrorKind::PayloadTooLarge,
+                    "The request body is larger than this server accepts.",
+                )
+                .with_code("request_too_large"),
             )
         } else {
-            ApiError(GatewayError::new(ErrorKind::InvalidRequest, format!("Could not read the request body: {rejection}")))
+            ApiError(GatewayError::new(
+                ErrorKind::InvalidRequest,
+                format!("Could not read the request body: {rejection}"),
+            ))
         }
     })
 }
@@ -59,29 +65,57 @@ fn rpc<T>(headers: &HeaderMap, message: T) -> tonic::Request<T> {
     let meta = request.metadata_mut();
     let auth = headers.get(header::AUTHORIZATION).cloned().or_else(|| {
         // Azure-style clients send the key bare in `api-key` / `x-api-key`.
-        let bare = headers.get("api-key").or_else(|| headers.get("x-api-key"))?;
+        let bare = headers
+            .get("api-key")
+            .or_else(|| headers.get("x-api-key"))?;
         HeaderValue::from_bytes(&[b"Bearer ", bare.as_bytes()].concat()).ok()
     });
-    if let Some(value) = auth.and_then(|v| tonic::metadata::MetadataValue::try_from(v.as_bytes()).ok()) {
+    if let Some(value) =
+        auth.and_then(|v| tonic::metadata::MetadataValue::try_from(v.as_bytes()).ok())
+    {
         meta.insert("authorization", value);
     }
-    if let Some(value) = headers.get("x-request-id").and_then(|v| tonic::metadata::MetadataValue::try_from(v.as_bytes()).ok()) {
+    if let Some(value) = headers
+        .get("x-request-id")
+        .and_then(|v| tonic::metadata::MetadataValue::try_from(v.as_bytes()).ok())
+    {
         meta.insert("x-request-id", value);
     }
     request
 }
 
 fn json(bytes: Vec<u8>) -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response()
 }
 
 async fn list_models(State(core): State<CoreClient>, headers: HeaderMap) -> ApiResult {
-    let models = core.gateway.clone().list_models(rpc(&headers, ListModelsRequest {})).await?.into_inner();
+    let models = core
+        .gateway
+        .clone()
+        .list_models(rpc(&headers, ListModelsRequest {}))
+        .await?
+        .into_inner();
     Ok(json(models_json(&models.models)))
 }
 
-async fn get_model(State(core): State<CoreClient>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    let models = core.gateway.clone().list_models(rpc(&headers, ListModelsRequest {})).await?.into_inner();
+async fn get_model(
+    State(core): State<CoreClient>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let models = core
+        .gateway
+        .clone()
+        .list_models(rpc(&headers, ListModelsRequest {}))
+        .await?
+        .into_inner();
     match models.models.iter().find(|m| m.id == id) {
         Some(model) => Ok(json(model_json(model))),
         None => Err(ApiError(crate::not_found_model(&id))),
@@ -96,14 +130,25 @@ async fn chat_completions(
     let request = chat_request_from_json(&body(raw)?)?;
     let stream = request.stream;
     let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
-    let mut chunks = core.gateway.clone().chat_completion(rpc(&headers, request)).await?.into_inner();
+    let mut chunks = core
+        .gateway
+        .clone()
+        .chat_completion(rpc(&headers, request))
+        .await?
+        .into_inner();
     if stream {
         let body = Body::from_stream(sse_body(chunks, include_usage));
         return Ok((
             [
-                (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/event-stream"),
+                ),
                 (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-                (header::HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no")),
+                (
+                    header::HeaderName::from_static("x-accel-buffering"),
+                    HeaderValue::from_static("no"),
+                ),
             ],
             body,
         )
@@ -116,9 +161,18 @@ async fn chat_completions(
     Ok(json(builder.finish()))
 }
 
-async fn embeddings(State(core): State<CoreClient>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> ApiResult {
+async fn embeddings(
+    State(core): State<CoreClient>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> ApiResult {
     let (request, format) = embed_request_from_json(&body(raw)?)?;
-    let response = core.gateway.clone().embed(rpc(&headers, request)).await?.into_inner();
+    let response = core
+        .gateway
+        .clone()
+        .embed(rpc(&headers, request))
+        .await?
+        .into_inner();
     Ok(json(embeddings_json(&response, format)))
 }
 
@@ -129,7 +183,9 @@ async fn health() -> Response {
 /// Ready when the core answers its health check with SERVING.
 async fn ready(State(core): State<CoreClient>) -> Response {
     let mut health = core.health.clone();
-    let check = health.check(HealthCheckRequest { service: String::new() });
+    let check = health.check(HealthCheckRequest {
+        service: String::new(),
+    });
     let serving = matches!(
         tokio::time::timeout(std::time::Duration::from_secs(2), check).await,
         Ok(Ok(ref r)) if r.get_ref().status == ServingStatus::Serving as i32

@@ -24,14 +24,24 @@ pub fn app(core: CoreClient, body_limit: usize) -> Router {
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    ApiError(GatewayError::new(ErrorKind::Internal, "The server had an error while processing your request.")).into_response()
+    ApiError(GatewayError::new(
+        ErrorKind::Internal,
+        "The server had an error while processing your request.",
+    ))
+    .into_response()
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let listener = listener.tap_io(|tcp| {
         // Small SSE events must leave at once.
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

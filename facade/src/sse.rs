@@ -16,11 +16,21 @@ use crate::response::{chunk_json, split_reasoning, usage_chunk_json};
 const DONE: &[u8] = b"data: [DONE]\n\n";
 
 /// SSE body bytes for a stream of chunks.
-pub fn sse_body<S>(chunks: S, include_usage: bool) -> impl Stream<Item = Result<Bytes, std::convert::Infallible>> + Send
+pub fn sse_body<S>(
+    chunks: S,
+    include_usage: bool,
+) -> impl Stream<Item = Result<Bytes, std::convert::Infallible>> + Send
 where
     S: Stream<Item = Result<ChatCompletionChunk, tonic::Status>> + Send + Unpin + 'static,
 {
-    let state = Renderer { chunks, include_usage, last: None, usage: None, queued: VecDeque::new(), ended: false };
+    let state = Renderer {
+        chunks,
+        include_usage,
+        last: None,
+        usage: None,
+        queued: VecDeque::new(),
+        ended: false,
+    };
     futures::stream::unfold(state, |mut r| async move {
         loop {
             if let Some(bytes) = r.queued.pop_front() {
@@ -33,7 +43,8 @@ where
                 Some(Ok(chunk)) => r.render(chunk),
                 Some(Err(status)) => {
                     r.ended = true;
-                    r.queued.push_back(event(&error_json(&GatewayError::from_status(&status))));
+                    r.queued
+                        .push_back(event(&error_json(&GatewayError::from_status(&status))));
                 }
                 None => {
                     r.ended = true;
@@ -64,10 +75,16 @@ impl<S> Renderer<S> {
             return;
         }
         if self.last.as_ref().is_none_or(|(id, ..)| *id != chunk.id) {
-            self.last = Some((chunk.id.clone(), chunk.model.clone(), chunk.created, chunk.system_fingerprint.clone()));
+            self.last = Some((
+                chunk.id.clone(),
+                chunk.model.clone(),
+                chunk.created,
+                chunk.system_fingerprint.clone(),
+            ));
         }
         for piece in split_reasoning(chunk) {
-            self.queued.push_back(event(&chunk_json(&piece, self.include_usage)));
+            self.queued
+                .push_back(event(&chunk_json(&piece, self.include_usage)));
         }
     }
 
@@ -75,7 +92,13 @@ impl<S> Renderer<S> {
         if self.include_usage
             && let (Some(usage), Some((id, model, created, fp))) = (&self.usage, &self.last)
         {
-            self.queued.push_back(event(&usage_chunk_json(id, model, *created, fp.as_deref(), usage)));
+            self.queued.push_back(event(&usage_chunk_json(
+                id,
+                model,
+                *created,
+                fp.as_deref(),
+                usage,
+            )));
         }
         self.queued.push_back(Bytes::from_static(DONE));
     }

@@ -265,5 +265,9 @@ async fn stats(State(st): State<AppState>) -> Json<Stats> {
 
 /// A 1×1 PNG, for adapters that must fetch http image URLs and inline them.
 async fn pixel() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "image/png")], Bytes::from_static(crate::canned::PIXEL_PNG)).into_response()
+    (
+        [(axum::http::header::CONTENT_TYPE, "image/png")],
+        Bytes::from_static(crate::canned::PIXEL_PNG),
+    )
+        .into_response()
 }

@@ -95,7 +95,9 @@ pub async fn run(cap: Cap, spec: Spec, gw: Arc<Gateway>) -> Check {
             Cap::KeysStayPut => keys_stay_put(&spec, &gw).await,
         }
     };
-    tokio::time::timeout(Duration::from_secs(20), check).await.map_err(|_| "timed out".to_owned())?
+    tokio::time::timeout(Duration::from_secs(20), check)
+        .await
+        .map_err(|_| "timed out".to_owned())?
 }
 
 fn model(spec: &Spec, m: &str) -> String {
@@ -127,12 +129,15 @@ fn sse_chunks(body: &str) -> Result<(Vec<Value>, bool), String> {
     let mut chunks = Vec::new();
     let mut done = false;
     for event in body.split("\n\n").filter(|e| !e.is_empty()) {
-        let data = event.strip_prefix("data: ").ok_or_else(|| format!("not an unnamed data event: {event:?}"))?;
+        let data = event
+            .strip_prefix("data: ")
+            .ok_or_else(|| format!("not an unnamed data event: {event:?}"))?;
         if data == "[DONE]" {
             done = true;
             continue;
         }
-        let value: Value = serde_json::from_str(data).map_err(|e| format!("chunk is not JSON ({e}): {data}"))?;
+        let value: Value =
+            serde_json::from_str(data).map_err(|e| format!("chunk is not JSON ({e}): {data}"))?;
         if value.get("error").is_some() {
             return Err(format!("stream carried an error: {data}"));
         }
@@ -146,7 +151,10 @@ fn nonempty(v: &Value) -> bool {
 }
 
 fn joined(chunks: &[Value], field: &str) -> String {
-    chunks.iter().filter_map(|c| c["choices"][0]["delta"][field].as_str()).collect()
+    chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"][field].as_str())
+        .collect()
 }
 
 async fn stream_ok(gw: &Gateway, body: Value) -> Result<Vec<Value>, String> {
@@ -156,7 +164,10 @@ async fn stream_ok(gw: &Gateway, body: Value) -> Result<Vec<Value>, String> {
     ensure!(done, "stream did not end with [DONE]");
     for c in &chunks {
         let d = &c["choices"][0]["delta"];
-        ensure!(!(nonempty(&d["content"]) && nonempty(&d["reasoning_content"])), "a delta mixes content and reasoning: {c}");
+        ensure!(
+            !(nonempty(&d["content"]) && nonempty(&d["reasoning_content"])),
+            "a delta mixes content and reasoning: {c}"
+        );
         ensure!(c["object"] == "chat.completion.chunk", "wrong object: {c}");
     }
     Ok(chunks)
@@ -164,11 +175,28 @@ async fn stream_ok(gw: &Gateway, body: Value) -> Result<Vec<Value>, String> {
 
 async fn text_stream(spec: &Spec, gw: &Gateway) -> Check {
     let (m, want) = &spec.text_stream;
-    let chunks = stream_ok(gw, json!({"model": model(spec, m), "stream": true, "messages": user("hi")})).await?;
+    let chunks = stream_ok(
+        gw,
+        json!({"model": model(spec, m), "stream": true, "messages": user("hi")}),
+    )
+    .await?;
     let text = joined(&chunks, "content");
-    ensure!(text == *want, "streamed text differs:\n got {text:?}\nwant {want:?}");
-    ensure!(chunks.iter().any(|c| nonempty(&c["choices"][0]["finish_reason"])), "no finish_reason");
-    ensure!(chunks.first().is_some_and(|c| c["choices"][0]["delta"]["role"] == "assistant"), "first delta lacks role");
+    ensure!(
+        text == *want,
+        "streamed text differs:\n got {text:?}\nwant {want:?}"
+    );
+    ensure!(
+        chunks
+            .iter()
+            .any(|c| nonempty(&c["choices"][0]["finish_reason"])),
+        "no finish_reason"
+    );
+    ensure!(
+        chunks
+            .first()
+            .is_some_and(|c| c["choices"][0]["delta"]["role"] == "assistant"),
+        "first delta lacks role"
+    );
     Ok(())
 }
 
@@ -179,10 +207,20 @@ async fn non_stream(spec: &Spec, gw: &Gateway) -> Check {
     let body: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     ensure!(body["object"] == "chat.completion", "wrong object: {body}");
     let msg = &body["choices"][0]["message"];
-    ensure!(msg["content"] == *want.as_str(), "content {} != {want:?}", msg["content"]);
+    ensure!(
+        msg["content"] == *want.as_str(),
+        "content {} != {want:?}",
+        msg["content"]
+    );
     ensure!(msg["role"] == "assistant", "role {}", msg["role"]);
-    ensure!(nonempty(&body["choices"][0]["finish_reason"]), "no finish_reason");
-    ensure!(body["usage"]["total_tokens"].as_u64().is_some(), "no usage: {body}");
+    ensure!(
+        nonempty(&body["choices"][0]["finish_reason"]),
+        "no finish_reason"
+    );
+    ensure!(
+        body["usage"]["total_tokens"].as_u64().is_some(),
+        "no usage: {body}"
+    );
     Ok(())
 }
 
@@ -200,10 +238,17 @@ async fn image_input(spec: &Spec, gw: &Gateway) -> Check {
     let messages = json!([{"role": "user", "content": [
         {"type": "text", "text": "What is in this image?"},
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "low"}}]}]);
-    let (status, text) = chat(gw, json!({"model": model(spec, spec.non_stream.0), "messages": messages})).await?;
+    let (status, text) = chat(
+        gw,
+        json!({"model": model(spec, spec.non_stream.0), "messages": messages}),
+    )
+    .await?;
     ensure!(status == 200, "status {status}: {text}");
     let body = last_chat_call(spec, gw)?;
-    ensure!((spec.image_sent)(&body), "image not translated into the upstream request: {body}");
+    ensure!(
+        (spec.image_sent)(&body),
+        "image not translated into the upstream request: {body}"
+    );
     Ok(())
 }
 
@@ -215,26 +260,58 @@ async fn tool_definitions(spec: &Spec, gw: &Gateway) -> Check {
     .await?;
     ensure!(status == 200, "status {status}: {text}");
     let body = last_chat_call(spec, gw)?;
-    ensure!((spec.tool_definition_sent)(&body), "tool definition not translated: {body}");
+    ensure!(
+        (spec.tool_definition_sent)(&body),
+        "tool definition not translated: {body}"
+    );
     Ok(())
 }
 
 async fn tool_call_stream(spec: &Spec, gw: &Gateway) -> Check {
     let (m, name, args) = &spec.tool_stream;
     let chunks = stream_ok(gw, json!({"model": model(spec, m), "stream": true, "tools": weather_tool(), "messages": user("weather?")})).await?;
-    let calls: Vec<&Value> = chunks.iter().filter_map(|c| c["choices"][0]["delta"]["tool_calls"].as_array()).flatten().collect();
+    let calls: Vec<&Value> = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["tool_calls"].as_array())
+        .flatten()
+        .collect();
     ensure!(!calls.is_empty(), "no tool call deltas");
-    ensure!(calls.iter().all(|c| c["function"].is_object() && c["index"].is_u64()), "a tool call delta lacks function or index");
-    let first = calls.iter().find(|c| nonempty(&c["id"])).ok_or("no tool call id")?;
-    ensure!(first["function"]["name"] == *name, "name {} != {name}", first["function"]["name"]);
+    ensure!(
+        calls
+            .iter()
+            .all(|c| c["function"].is_object() && c["index"].is_u64()),
+        "a tool call delta lacks function or index"
+    );
+    let first = calls
+        .iter()
+        .find(|c| nonempty(&c["id"]))
+        .ok_or("no tool call id")?;
+    ensure!(
+        first["function"]["name"] == *name,
+        "name {} != {name}",
+        first["function"]["name"]
+    );
     ensure!(first["type"] == "function", "type {}", first["type"]);
     let index = &first["index"];
-    let names = calls.iter().filter(|c| c["index"] == *index && c["function"]["name"].is_string()).count();
+    let names = calls
+        .iter()
+        .filter(|c| c["index"] == *index && c["function"]["name"].is_string())
+        .count();
     ensure!(names == 1, "the name was sent {names} times");
-    let joined: String = calls.iter().filter(|c| c["index"] == *index).filter_map(|c| c["function"]["arguments"].as_str()).collect();
-    let parsed: Value = serde_json::from_str(&joined).map_err(|e| format!("arguments {joined:?} are not JSON: {e}"))?;
+    let joined: String = calls
+        .iter()
+        .filter(|c| c["index"] == *index)
+        .filter_map(|c| c["function"]["arguments"].as_str())
+        .collect();
+    let parsed: Value = serde_json::from_str(&joined)
+        .map_err(|e| format!("arguments {joined:?} are not JSON: {e}"))?;
     ensure!(parsed == *args, "arguments {parsed} != {args}");
-    ensure!(chunks.iter().any(|c| c["choices"][0]["finish_reason"] == "tool_calls"), "finish_reason is not tool_calls");
+    ensure!(
+        chunks
+            .iter()
+            .any(|c| c["choices"][0]["finish_reason"] == "tool_calls"),
+        "finish_reason is not tool_calls"
+    );
     Ok(())
 }
 
@@ -248,14 +325,23 @@ async fn tool_result(spec: &Spec, gw: &Gateway) -> Check {
     let (status, text) = chat(gw, json!({"model": model(spec, spec.non_stream.0), "tools": weather_tool(), "messages": messages})).await?;
     ensure!(status == 200, "status {status}: {text}");
     let body = last_chat_call(spec, gw)?;
-    ensure!((spec.tool_result_sent)(&body), "tool call / result not translated: {body}");
+    ensure!(
+        (spec.tool_result_sent)(&body),
+        "tool call / result not translated: {body}"
+    );
     Ok(())
 }
 
 async fn reasoning(spec: &Spec, gw: &Gateway) -> Check {
     let chunks = stream_ok(gw, json!({"model": model(spec, spec.reasoning_model), "stream": true, "messages": user("think")})).await?;
-    ensure!(!joined(&chunks, "reasoning_content").is_empty(), "no reasoning_content");
-    ensure!(!joined(&chunks, "content").is_empty(), "no content after the reasoning");
+    ensure!(
+        !joined(&chunks, "reasoning_content").is_empty(),
+        "no reasoning_content"
+    );
+    ensure!(
+        !joined(&chunks, "content").is_empty(),
+        "no content after the reasoning"
+    );
     Ok(())
 }
 
@@ -267,23 +353,55 @@ async fn usage(spec: &Spec, gw: &Gateway) -> Check {
     )
     .await?;
     let last = with.last().ok_or("no chunks")?;
-    ensure!(last["choices"] == json!([]), "last chunk is not usage-only: {last}");
-    ensure!(last["usage"]["prompt_tokens"] == prompt && last["usage"]["completion_tokens"] == completion, "usage {} != {prompt}/{completion}", last["usage"]);
-    ensure!(with[..with.len() - 1].iter().all(|c| c["usage"].is_null()), "usage before the last chunk");
-    let without = stream_ok(gw, json!({"model": model(spec, m), "stream": true, "messages": user("hi")})).await?;
-    ensure!(without.iter().all(|c| c.get("usage").is_none()), "usage sent without include_usage");
+    ensure!(
+        last["choices"] == json!([]),
+        "last chunk is not usage-only: {last}"
+    );
+    ensure!(
+        last["usage"]["prompt_tokens"] == prompt
+            && last["usage"]["completion_tokens"] == completion,
+        "usage {} != {prompt}/{completion}",
+        last["usage"]
+    );
+    ensure!(
+        with[..with.len() - 1].iter().all(|c| c["usage"].is_null()),
+        "usage before the last chunk"
+    );
+    let without = stream_ok(
+        gw,
+        json!({"model": model(spec, m), "stream": true, "messages": user("hi")}),
+    )
+    .await?;
+    ensure!(
+        without.iter().all(|c| c.get("usage").is_none()),
+        "usage sent without include_usage"
+    );
     Ok(())
 }
 
 async fn errors(spec: &Spec, gw: &Gateway) -> Check {
     for (m, want_status, want_code) in &spec.errors {
         for stream in [false, true] {
-            let (status, text) = chat(gw, json!({"model": model(spec, m), "stream": stream, "messages": user("hi")})).await?;
-            ensure!(status == *want_status, "{m} stream={stream}: status {status} != {want_status}: {text}");
-            let body: Value = serde_json::from_str(&text).map_err(|e| format!("{m}: error body not JSON ({e}): {text}"))?;
+            let (status, text) = chat(
+                gw,
+                json!({"model": model(spec, m), "stream": stream, "messages": user("hi")}),
+            )
+            .await?;
+            ensure!(
+                status == *want_status,
+                "{m} stream={stream}: status {status} != {want_status}: {text}"
+            );
+            let body: Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{m}: error body not JSON ({e}): {text}"))?;
             let err = &body["error"];
-            ensure!(nonempty(&err["message"]) && nonempty(&err["type"]), "{m}: error shape: {body}");
-            ensure!(err.get("param").is_some() && err.get("code").is_some(), "{m}: error lacks param/code: {body}");
+            ensure!(
+                nonempty(&err["message"]) && nonempty(&err["type"]),
+                "{m}: error shape: {body}"
+            );
+            ensure!(
+                err.get("param").is_some() && err.get("code").is_some(),
+                "{m}: error lacks param/code: {body}"
+            );
             if let Some(code) = want_code {
                 ensure!(err["code"] == *code, "{m}: code {} != {code}", err["code"]);
             }
@@ -293,24 +411,47 @@ async fn errors(spec: &Spec, gw: &Gateway) -> Check {
 }
 
 async fn malformed(spec: &Spec, gw: &Gateway) -> Check {
-    let (status, text) = chat(gw, json!({"model": model(spec, spec.malformed_model), "stream": true, "messages": user("hi")})).await?;
+    let (status, text) = chat(
+        gw,
+        json!({"model": model(spec, spec.malformed_model), "stream": true, "messages": user("hi")}),
+    )
+    .await?;
     let clean_error = match status {
         200 => text.trim_end().ends_with('}') && text.contains("data: {\"error\""),
-        500..=599 => serde_json::from_str::<Value>(&text).is_ok_and(|v| v["error"]["message"].is_string()),
+        500..=599 => {
+            serde_json::from_str::<Value>(&text).is_ok_and(|v| v["error"]["message"].is_string())
+        }
         _ => false,
     };
-    ensure!(clean_error, "malformed upstream data did not end in a clean error: {status} {text}");
+    ensure!(
+        clean_error,
+        "malformed upstream data did not end in a clean error: {status} {text}"
+    );
     let (m, _) = &spec.text_stream;
-    stream_ok(gw, json!({"model": model(spec, m), "stream": true, "messages": user("hi")})).await.map_err(|e| format!("not serving afterwards: {e}"))?;
+    stream_ok(
+        gw,
+        json!({"model": model(spec, m), "stream": true, "messages": user("hi")}),
+    )
+    .await
+    .map_err(|e| format!("not serving afterwards: {e}"))?;
     Ok(())
 }
 
 async fn disconnect(spec: &Spec, gw: &Gateway) -> Check {
     let before = gw.mock.stats().dropped_streams;
-    let resp = gw.post("/v1/chat/completions", &json!({"model": model(spec, spec.slow_model), "stream": true, "messages": user("hi")})).await?;
+    let resp = gw
+        .post(
+            "/v1/chat/completions",
+            &json!({"model": model(spec, spec.slow_model), "stream": true, "messages": user("hi")}),
+        )
+        .await?;
     ensure!(resp.status() == 200, "status {}", resp.status());
     let mut body = resp.bytes_stream();
-    let first = body.next().await.ok_or("no first event")?.map_err(|e| e.to_string())?;
+    let first = body
+        .next()
+        .await
+        .ok_or("no first event")?
+        .map_err(|e| e.to_string())?;
     ensure!(first.starts_with(b"data: "), "first bytes are not an event");
     drop(body);
     gw.mock
@@ -324,21 +465,41 @@ async fn grpc(spec: &Spec, gw: &Gateway) -> Check {
     use modelgate::v1::gateway_client::GatewayClient;
     use modelgate::v1::message::Content;
     use modelgate::v1::{ChatCompletionRequest, Message, Role};
-    let mut client = GatewayClient::connect(format!("http://{}", gw.grpc)).await.map_err(|e| e.to_string())?;
+    let mut client = GatewayClient::connect(format!("http://{}", gw.grpc))
+        .await
+        .map_err(|e| e.to_string())?;
     let (m, want) = &spec.text_stream;
     let mut req = tonic::Request::new(ChatCompletionRequest {
         model: model(spec, m),
         stream: true,
-        messages: vec![Message { role: Role::User as i32, content: Some(Content::Text("hi".into())), ..Default::default() }],
+        messages: vec![Message {
+            role: Role::User as i32,
+            content: Some(Content::Text("hi".into())),
+            ..Default::default()
+        }],
         ..Default::default()
     });
-    req.metadata_mut().insert("authorization", format!("Bearer {CLIENT_KEY}").parse().map_err(|_| "metadata")?);
-    let mut stream = client.chat_completion(req).await.map_err(|s| format!("status {s:?}"))?.into_inner();
+    req.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {CLIENT_KEY}")
+            .parse()
+            .map_err(|_| "metadata")?,
+    );
+    let mut stream = client
+        .chat_completion(req)
+        .await
+        .map_err(|s| format!("status {s:?}"))?
+        .into_inner();
     let mut text = String::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|s| format!("mid-stream status {s:?}"))?;
         for c in chunk.choices {
-            text.push_str(c.delta.and_then(|d| d.content).as_deref().unwrap_or_default());
+            text.push_str(
+                c.delta
+                    .and_then(|d| d.content)
+                    .as_deref()
+                    .unwrap_or_default(),
+            );
         }
     }
     ensure!(text == *want, "gRPC text {text:?} != {want:?}");
@@ -346,25 +507,48 @@ async fn grpc(spec: &Spec, gw: &Gateway) -> Check {
 }
 
 async fn embeddings(spec: &Spec, gw: &Gateway) -> Check {
-    let (m, first) = spec.embeddings.ok_or("declared but no embeddings model given")?;
+    let (m, first) = spec
+        .embeddings
+        .ok_or("declared but no embeddings model given")?;
     let resp = gw.post("/v1/embeddings", &json!({"model": model(spec, m), "input": ["hello", "world"], "encoding_format": "float"})).await?;
     let status = resp.status().as_u16();
     let body: Value = resp.json().await.map_err(|e| e.to_string())?;
     ensure!(status == 200, "status {status}: {body}");
-    let got = body["data"][0]["embedding"][0].as_f64().ok_or_else(|| format!("no vector: {body}"))? as f32;
+    let got = body["data"][0]["embedding"][0]
+        .as_f64()
+        .ok_or_else(|| format!("no vector: {body}"))? as f32;
     let close = (got - first).abs() <= 1e-6;
     ensure!(close, "first value {got} != {first}");
-    ensure!(body["data"][0]["object"] == "embedding" && body["object"] == "list", "shape: {body}");
+    ensure!(
+        body["data"][0]["object"] == "embedding" && body["object"] == "list",
+        "shape: {body}"
+    );
     Ok(())
 }
 
 async fn keys_stay_put(spec: &Spec, gw: &Gateway) -> Check {
-    let (status, text) = chat(gw, json!({"model": model(spec, spec.non_stream.0), "messages": user("hi")})).await?;
+    let (status, text) = chat(
+        gw,
+        json!({"model": model(spec, spec.non_stream.0), "messages": user("hi")}),
+    )
+    .await?;
     ensure!(status == 200, "status {status}");
     ensure!(!text.contains(PROVIDER_KEY), "provider key in the answer");
-    let call = gw.mock.requests().into_iter().rev().find(|r| r.path.contains(spec.chat_path)).ok_or("no upstream call")?;
+    let call = gw
+        .mock
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.path.contains(spec.chat_path))
+        .ok_or("no upstream call")?;
     let dump = format!("{} {:?} {}", call.path, call.headers, call.body);
-    ensure!(!dump.contains(CLIENT_KEY), "client key reached the upstream");
-    ensure!(dump.contains(PROVIDER_KEY), "provider key not sent upstream: {dump}");
+    ensure!(
+        !dump.contains(CLIENT_KEY),
+        "client key reached the upstream"
+    );
+    ensure!(
+        dump.contains(PROVIDER_KEY),
+        "provider key not sent upstream: {dump}"
+    );
     Ok(())
 }

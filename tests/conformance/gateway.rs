@@ -27,10 +27,18 @@ pub struct Gateway {
 
 impl Gateway {
     pub async fn start(specs: &[Spec]) -> Self {
-        let mock = MockUpstream::start(mock_upstream::default_fixtures_dir()).await.expect("mock upstream starts");
-        let mut yaml = format!("auth:\n  keys:\n    - {{ name: conformance, key: {CLIENT_KEY} }}\nproviders:\n");
+        let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
+            .await
+            .expect("mock upstream starts");
+        let mut yaml = format!(
+            "auth:\n  keys:\n    - {{ name: conformance, key: {CLIENT_KEY} }}\nproviders:\n"
+        );
         for spec in specs {
-            yaml.push_str(&format!("  {}: {}\n", spec.name, (spec.provider_yaml)(&mock)));
+            yaml.push_str(&format!(
+                "  {}: {}\n",
+                spec.name,
+                (spec.provider_yaml)(&mock)
+            ));
         }
         let config = Config::from_yaml_str(&yaml, "conformance.yaml", &MapEnv::from_pairs(&[]))
             .unwrap_or_else(|e| panic!("conformance config invalid: {e}\n{yaml}"));
@@ -44,15 +52,28 @@ impl Gateway {
         };
         let grpc_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let grpc = grpc_listener.local_addr().expect("addr");
-        let app = server::app(CoreClient::in_process(core.routes.clone()), config.server.body_limit_bytes);
+        let app = server::app(
+            CoreClient::in_process(core.routes.clone()),
+            config.server.body_limit_bytes,
+        );
         tokio::spawn(grpc::serve(grpc_listener, core.routes, wait()));
         let http_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let http = http_listener.local_addr().expect("addr");
         tokio::spawn(server::serve(http_listener, app, wait()));
-        Self { http, grpc, mock, client: reqwest::Client::new(), _stop: stop }
+        Self {
+            http,
+            grpc,
+            mock,
+            client: reqwest::Client::new(),
+            _stop: stop,
+        }
     }
 
-    pub async fn post(&self, path: &str, body: &serde_json::Value) -> Result<reqwest::Response, String> {
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<reqwest::Response, String> {
         self.client
             .post(format!("http://{}{path}", self.http))
             .bearer_auth(CLIENT_KEY)

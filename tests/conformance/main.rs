@@ -13,7 +13,11 @@ use std::process::ExitCode;
 use checks::Cap;
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("cannot start a runtime: {err}");
@@ -58,11 +62,20 @@ async fn run() -> ExitCode {
         println!("FAILED {f}");
     }
     println!("conformance: {passed} passed, {failed} failed");
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn print_table(names: &[&str], rows: &[(Cap, Vec<String>)]) {
-    let first = rows.iter().map(|(c, _)| c.name().len()).max().unwrap_or(10).max(10);
+    let first = rows
+        .iter()
+        .map(|(c, _)| c.name().len())
+        .max()
+        .unwrap_or(10)
+        .max(10);
     let width = names.iter().map(|n| n.len()).max().unwrap_or(4).max(4) + 2;
     print!("\n{:first$}", "capability");
     for n in names {

@@ -10,12 +10,19 @@ use tonic::transport::Channel;
 use crate::harness::{CLIENT_KEY, Gateway, Mode};
 
 async fn channel(gw: &Gateway) -> Channel {
-    Channel::from_shared(format!("http://{}", gw.grpc)).expect("url").connect().await.expect("core reachable")
+    Channel::from_shared(format!("http://{}", gw.grpc))
+        .expect("url")
+        .connect()
+        .await
+        .expect("core reachable")
 }
 
 fn authed<T>(msg: T) -> tonic::Request<T> {
     let mut req = tonic::Request::new(msg);
-    req.metadata_mut().insert("authorization", format!("Bearer {CLIENT_KEY}").parse().expect("ascii"));
+    req.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {CLIENT_KEY}").parse().expect("ascii"),
+    );
     req
 }
 
@@ -25,18 +32,37 @@ async fn health_and_reflection() {
     let ch = channel(&gw).await;
     let mut health = tonic_health::pb::health_client::HealthClient::new(ch.clone());
     for service in ["", "modelgate.v1.Gateway"] {
-        let resp = health.check(tonic_health::pb::HealthCheckRequest { service: service.into() }).await.expect("health answers");
-        assert_eq!(resp.into_inner().status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+        let resp = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .expect("health answers");
+        assert_eq!(
+            resp.into_inner().status,
+            tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+        );
     }
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
     let mut refl = ServerReflectionClient::new(ch);
-    let req = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
-    let mut stream = refl.server_reflection_info(futures::stream::iter([req])).await.expect("reflection").into_inner();
-    let Some(Ok(resp)) = stream.next().await else { panic!("no reflection answer") };
-    let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else { panic!("wrong answer") };
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = refl
+        .server_reflection_info(futures::stream::iter([req]))
+        .await
+        .expect("reflection")
+        .into_inner();
+    let Some(Ok(resp)) = stream.next().await else {
+        panic!("no reflection answer")
+    };
+    let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
+        panic!("wrong answer")
+    };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
     for want in ["modelgate.v1.Gateway", "grpc.health.v1.Health"] {
         assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
@@ -47,30 +73,94 @@ async fn health_and_reflection() {
 async fn list_and_stream_over_grpc() {
     let gw = Gateway::start(Mode::Split).await;
     let mut client = GatewayClient::new(channel(&gw).await);
-    let denied = client.list_models(ListModelsRequest {}).await.expect_err("no key");
+    let denied = client
+        .list_models(ListModelsRequest {})
+        .await
+        .expect_err("no key");
     assert_eq!(denied.code(), Code::Unauthenticated);
-    let models = client.list_models(authed(ListModelsRequest {})).await.expect("models").into_inner();
+    let models = client
+        .list_models(authed(ListModelsRequest {}))
+        .await
+        .expect("models")
+        .into_inner();
     assert!(models.models.iter().any(|m| m.id == "gpt-4o-alias"));
     let req = ChatCompletionRequest {
         model: "mock/text".into(),
         stream: true,
-        messages: vec![Message { role: Role::User as i32, content: Some(Content::Text("count".into())), ..Default::default() }],
+        messages: vec![Message {
+            role: Role::User as i32,
+            content: Some(Content::Text("count".into())),
+            ..Default::default()
+        }],
         ..Default::default()
     };
-    let mut stream = client.chat_completion(authed(req.clone())).await.expect("stream starts").into_inner();
+    let mut stream = client
+        .chat_completion(authed(req.clone()))
+        .await
+        .expect("stream starts")
+        .into_inner();
     let mut text = String::new();
     let mut usage = None;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.expect("chunk");
         usage = usage.or(chunk.usage);
         for choice in chunk.choices {
-            text.push_str(choice.delta.and_then(|d| d.content).as_deref().unwrap_or_default());
+            text.push_str(
+                choice
+                    .delta
+                    .and_then(|d| d.content)
+                    .as_deref()
+                    .unwrap_or_default(),
+            );
         }
     }
     assert!(text.contains('1') && text.contains('5'), "{text}");
     assert!(usage.is_some(), "core always reports usage to gRPC callers");
-    let missing = client.chat_completion(authed(ChatCompletionRequest { model: "nope/x".into(), ..req })).await.expect_err("404");
+    let missing = client
+        .chat_completion(authed(ChatCompletionRequest {
+            model: "nope/x".into(),
+            ..req
+        }))
+        .await
+        .expect_err("404");
     assert_eq!(missing.code(), Code::NotFound);
     let err = modelgate::error::GatewayError::from_status(&missing);
     assert_eq!(err.code.as_deref(), Some("model_not_found"));
+}
+
+#[tokio::test]
+async fn grpc_caller_leaving_cancels_the_upstream() {
+    let gw = Gateway::start(Mode::Split).await;
+    let mut client = GatewayClient::new(channel(&gw).await);
+    let req = ChatCompletionRequest {
+        model: "mock/slow".into(),
+        stream: true,
+        messages: vec![Message {
+            role: Role::User as i32,
+            content: Some(Content::Text("hi".into())),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut stream = client
+        .chat_completion(authed(req))
+        .await
+        .expect("stream starts")
+        .into_inner();
+    assert!(
+        stream.next().await.is_some_and(|c| c.is_ok()),
+        "a first chunk"
+    );
+    drop(stream);
+    let stats = gw
+        .mock
+        .wait_for(
+            |s| s.dropped_streams >= 1,
+            std::time::Duration::from_secs(1),
+        )
+        .await;
+    assert!(
+        stats.is_ok(),
+        "upstream outlived the gRPC caller: {stats:?}"
+    );
 }

@@ -32,7 +32,9 @@ pub struct Gateway {
 }
 
 fn config_yaml(mock_base: &str, body_limit_mb: Option<u32>) -> String {
-    let server = body_limit_mb.map(|mb| format!("server: {{ body_limit_mb: {mb} }}\n")).unwrap_or_default();
+    let server = body_limit_mb
+        .map(|mb| format!("server: {{ body_limit_mb: {mb} }}\n"))
+        .unwrap_or_default();
     format!(
         r#"{server}auth:
   keys:
@@ -59,10 +61,19 @@ impl Gateway {
     }
 
     pub async fn start_with(mode: Mode, body_limit_mb: Option<u32>) -> Self {
-        let mock = MockUpstream::start(mock_upstream::default_fixtures_dir()).await.expect("mock upstream starts");
-        let env = MapEnv::from_pairs(&[("TEST_CLIENT_KEY", CLIENT_KEY), ("TEST_PROVIDER_KEY", PROVIDER_KEY)]);
-        let config = Config::from_yaml_str(&config_yaml(&mock.base_url(), body_limit_mb), "test.yaml", &env)
-            .expect("test config is valid");
+        let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
+            .await
+            .expect("mock upstream starts");
+        let env = MapEnv::from_pairs(&[
+            ("TEST_CLIENT_KEY", CLIENT_KEY),
+            ("TEST_PROVIDER_KEY", PROVIDER_KEY),
+        ]);
+        let config = Config::from_yaml_str(
+            &config_yaml(&mock.base_url(), body_limit_mb),
+            "test.yaml",
+            &env,
+        )
+        .expect("test config is valid");
         let core = Core::new(&config).await.expect("core builds");
         let (stop, stopped) = watch::channel(false);
         let wait = move || {
@@ -82,7 +93,13 @@ impl Gateway {
         let http = http_listener.local_addr().expect("addr");
         let app = server::app(client, config.server.body_limit_bytes);
         tokio::spawn(server::serve(http_listener, app, wait()));
-        Self { http, grpc: grpc_addr, mock, client: reqwest::Client::new(), _stop: stop }
+        Self {
+            http,
+            grpc: grpc_addr,
+            mock,
+            client: reqwest::Client::new(),
+            _stop: stop,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -101,7 +118,12 @@ impl Gateway {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(CLIENT_KEY).send().await.expect("gateway answers")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(CLIENT_KEY)
+            .send()
+            .await
+            .expect("gateway answers")
     }
 }
 

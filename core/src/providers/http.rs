@@ -30,8 +30,11 @@ pub fn client() -> Result<reqwest::Client, reqwest::Error> {
 /// A failure to talk to the upstream at all, or mid-body.
 pub fn transport_error(provider: &str, err: &reqwest::Error) -> GatewayError {
     if err.is_timeout() {
-        return GatewayError::new(ErrorKind::Timeout, format!("upstream `{provider}` timed out"))
-            .with_code("upstream_timeout");
+        return GatewayError::new(
+            ErrorKind::Timeout,
+            format!("upstream `{provider}` timed out"),
+        )
+        .with_code("upstream_timeout");
     }
     let what = if err.is_connect() {
         "could not be reached"
@@ -41,9 +44,12 @@ pub fn transport_error(provider: &str, err: &reqwest::Error) -> GatewayError {
         "failed"
     };
     // The error's own text may hold the URL (never a key: keys travel in headers).
-    GatewayError::new(ErrorKind::Unavailable, format!("upstream `{provider}` {what}: {}", root_cause(err)))
-        .with_http_status(502)
-        .with_code("upstream_unavailable")
+    GatewayError::new(
+        ErrorKind::Unavailable,
+        format!("upstream `{provider}` {what}: {}", root_cause(err)),
+    )
+    .with_http_status(502)
+    .with_code("upstream_unavailable")
 }
 
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
@@ -80,7 +86,11 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
         .map(|word| {
             let trimmed = word.trim_start_matches(['"', '\'', '(']);
             if trimmed.starts_with("sk-") || trimmed.starts_with("sk_") {
-                let tail: String = word.chars().rev().take_while(|c| c.is_whitespace() || ".,;:)\"'".contains(*c)).collect();
+                let tail: String = word
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_whitespace() || ".,;:)\"'".contains(*c))
+                    .collect();
                 let tail: String = tail.chars().rev().collect();
                 format!("{}[redacted]{tail}", &word[..word.len() - trimmed.len()])
             } else {
@@ -119,8 +129,11 @@ pub fn sse_events(
                 return None;
             }
             let framing = |st: &State<_>, e: crate::sse::SseError| {
-                GatewayError::new(ErrorKind::Unavailable, format!("upstream `{}` sent a malformed stream: {e}", st.provider))
-                    .with_http_status(502)
+                GatewayError::new(
+                    ErrorKind::Unavailable,
+                    format!("upstream `{}` sent a malformed stream: {e}", st.provider),
+                )
+                .with_http_status(502)
             };
             match st.body.next().await {
                 Some(Ok(bytes)) => match st.decoder.push(&bytes) {
@@ -158,11 +171,15 @@ mod tests {
 
     #[test]
     fn redact_removes_exact_and_key_shaped_words() {
-        let msg = "Incorrect API key provided: sk-prov**********cret. You can find your API key at x.";
+        let msg =
+            "Incorrect API key provided: sk-prov**********cret. You can find your API key at x.";
         let out = redact(msg, &["sk-provider-secret"]);
         assert!(!out.contains("sk-prov"), "{out}");
         assert!(out.contains("[redacted]."), "{out}");
         assert!(out.ends_with("at x."));
-        assert_eq!(redact("key abcdef123 leaked", &["abcdef123"]), "key [redacted] leaked");
+        assert_eq!(
+            redact("key abcdef123 leaked", &["abcdef123"]),
+            "key [redacted] leaked"
+        );
     }
 }

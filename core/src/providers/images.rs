@@ -27,7 +27,11 @@ pub fn parse_data_uri(url: &str) -> Option<InlineImage> {
     let (meta, data) = rest.split_once(',')?;
     let mime = meta.strip_suffix(";base64")?;
     Some(InlineImage {
-        mime: if mime.is_empty() { "application/octet-stream".into() } else { mime.to_owned() },
+        mime: if mime.is_empty() {
+            "application/octet-stream".into()
+        } else {
+            mime.to_owned()
+        },
         base64: data.to_owned(),
     })
 }
@@ -38,7 +42,10 @@ pub async fn inline(client: &reqwest::Client, url: &str) -> Result<InlineImage, 
         return Ok(image);
     }
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(bad(format!("image_url must be a data: URI or an http(s) URL, got `{}`", short(url))));
+        return Err(bad(format!(
+            "image_url must be a data: URI or an http(s) URL, got `{}`",
+            short(url)
+        )));
     }
     let response = client
         .get(url)
@@ -47,7 +54,11 @@ pub async fn inline(client: &reqwest::Client, url: &str) -> Result<InlineImage, 
         .await
         .map_err(|e| bad(format!("could not fetch the image at {}: {e}", short(url))))?;
     if !response.status().is_success() {
-        return Err(bad(format!("fetching the image at {} gave HTTP {}", short(url), response.status().as_u16())));
+        return Err(bad(format!(
+            "fetching the image at {} gave HTTP {}",
+            short(url),
+            response.status().as_u16()
+        )));
     }
     let mime = response
         .headers()
@@ -59,13 +70,20 @@ pub async fn inline(client: &reqwest::Client, url: &str) -> Result<InlineImage, 
     let mut bytes = Vec::new();
     let mut body = response.bytes_stream();
     while let Some(piece) = body.next().await {
-        let piece = piece.map_err(|e| bad(format!("could not read the image at {}: {e}", short(url))))?;
+        let piece =
+            piece.map_err(|e| bad(format!("could not read the image at {}: {e}", short(url))))?;
         if bytes.len() + piece.len() > MAX_IMAGE_BYTES {
-            return Err(bad(format!("the image at {} is larger than {MAX_IMAGE_BYTES} bytes", short(url))));
+            return Err(bad(format!(
+                "the image at {} is larger than {MAX_IMAGE_BYTES} bytes",
+                short(url)
+            )));
         }
         bytes.extend_from_slice(&piece);
     }
-    Ok(InlineImage { mime, base64: base64::engine::general_purpose::STANDARD.encode(bytes) })
+    Ok(InlineImage {
+        mime,
+        base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+    })
 }
 
 fn short(url: &str) -> String {
@@ -83,7 +101,10 @@ mod tests {
     #[test]
     fn data_uris_split() {
         let img = parse_data_uri("data:image/png;base64,iVBORw0KGgo=").expect("data uri");
-        assert_eq!((img.mime.as_str(), img.base64.as_str()), ("image/png", "iVBORw0KGgo="));
+        assert_eq!(
+            (img.mime.as_str(), img.base64.as_str()),
+            ("image/png", "iVBORw0KGgo=")
+        );
         assert_eq!(parse_data_uri("https://example.com/a.png"), None);
         assert_eq!(parse_data_uri("data:text/plain,hello"), None);
     }

@@ -15,22 +15,31 @@ use std::sync::Arc;
 use futures::Stream;
 use futures::future::BoxFuture;
 use modelgate::error::GatewayError;
-use modelgate::v1::{ChatCompletionChunk, ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
+use modelgate::v1::{
+    ChatCompletionChunk, ChatCompletionRequest, EmbedRequest, EmbedResponse, Model,
+};
 
 use crate::config::{ProviderConfig, ProviderKind};
 
 /// Chunks of one answer as the provider produces them.
-pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<ChatCompletionChunk, GatewayError>> + Send>>;
+pub type ChunkStream =
+    Pin<Box<dyn Stream<Item = Result<ChatCompletionChunk, GatewayError>> + Send>>;
 
 /// One upstream API. Requests arrive with `model` already set to the name
 /// the upstream knows.
 pub trait Provider: Send + Sync {
     /// Starts a chat completion. The future resolves once the upstream has
     /// answered with a success status; errors before that are returned here.
-    fn chat(&self, request: ChatCompletionRequest) -> BoxFuture<'static, Result<ChunkStream, GatewayError>>;
+    fn chat(
+        &self,
+        request: ChatCompletionRequest,
+    ) -> BoxFuture<'static, Result<ChunkStream, GatewayError>>;
 
     /// Computes embeddings.
-    fn embed(&self, request: EmbedRequest) -> BoxFuture<'static, Result<EmbedResponse, GatewayError>>;
+    fn embed(
+        &self,
+        request: EmbedRequest,
+    ) -> BoxFuture<'static, Result<EmbedResponse, GatewayError>>;
 
     /// Models the upstream reports, by the names it knows them.
     fn list_models(&self) -> BoxFuture<'static, Result<Vec<Model>, GatewayError>>;

@@ -51,8 +51,8 @@ def test_missing_model_is_404(client: openai.OpenAI) -> None:
 
 
 def test_embeddings_input_list_reaches_upstream(client: openai.OpenAI, mock: MockUpstream, marker: str) -> None:
-    client.embeddings.create(model="mock/text", input=[marker], encoding_format="float")
+    client.embeddings.create(model="mock/text", input=[marker, "second"], encoding_format="float")
     upstream = mock.find_request(marker)
     assert upstream["path"].endswith("/embeddings")
-    assert upstream["body"]["input"] == [marker]
+    assert upstream["body"]["input"] == [marker, "second"]
     assert upstream["body"]["model"] == "text"

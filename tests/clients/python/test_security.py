@@ -92,5 +92,7 @@ def test_no_key_in_gateway_logs(gateway: Gateway, http: httpx.Client) -> None:
                 headers={"authorization": f"Bearer {key}"},
             )
     logs = gateway.logs()
+    # Guard against passing vacuously: the design's one-line-per-request log must be there.
+    assert "mock/error-401" in logs, "no request log line captured from the gateway's output"
     for secret in (PROVIDER_KEY, CLIENT_KEY, LIMITED_KEY):
         assert secret not in logs, f"{secret[:6]}… appears in the gateway's logs"

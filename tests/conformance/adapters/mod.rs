@@ -53,25 +53,35 @@ pub struct Spec {
 
 /// Every adapter, in the table's column order.
 pub fn all() -> Vec<Spec> {
-    vec![openai::spec(), anthropic::spec(), gemini::spec(), ollama::spec(), azure::spec()]
-        .into_iter()
-        .flatten()
-        .collect()
+    vec![
+        openai::spec(),
+        anthropic::spec(),
+        gemini::spec(),
+        ollama::spec(),
+        azure::spec(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Reads a fixture file.
 pub fn fixture(path: &str) -> Vec<u8> {
-    std::fs::read(mock_upstream::default_fixtures_dir().join(path)).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+    std::fs::read(mock_upstream::default_fixtures_dir().join(path))
+        .unwrap_or_else(|e| panic!("fixture {path}: {e}"))
 }
 
 /// Reads a JSON fixture.
 pub fn fixture_json(path: &str) -> Value {
-    serde_json::from_slice(&fixture(path)).unwrap_or_else(|e| panic!("fixture {path} is not JSON: {e}"))
+    serde_json::from_slice(&fixture(path))
+        .unwrap_or_else(|e| panic!("fixture {path} is not JSON: {e}"))
 }
 
 /// The JSON payloads of the `data:` lines of an SSE fixture.
 pub fn sse_payloads(path: &str) -> Vec<Value> {
-    let text = String::from_utf8(fixture(path)).expect("utf8").replace("\r\n", "\n");
+    let text = String::from_utf8(fixture(path))
+        .expect("utf8")
+        .replace("\r\n", "\n");
     text.lines()
         .filter_map(|l| l.strip_prefix("data:"))
         .filter_map(|d| serde_json::from_str(d.trim()).ok())

@@ -9,7 +9,11 @@ use crate::gateway::PROVIDER_KEY;
 pub fn spec() -> Option<Spec> {
     let stream_text: String = sse_payloads("openai/chat-stream-text-include-usage.sse")
         .iter()
-        .filter_map(|p| p["choices"][0]["delta"]["content"].as_str().map(str::to_owned))
+        .filter_map(|p| {
+            p["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
         .collect();
     let usage = sse_payloads("openai/chat-stream-text-include-usage.sse")
         .into_iter()
@@ -21,13 +25,28 @@ pub fn spec() -> Option<Spec> {
     let embeddings = fixture_json("openai/embeddings.json");
     Some(Spec {
         name: "openai",
-        provider_yaml: |mock| format!("{{ kind: openai, api_base: \"{}\", api_key: {PROVIDER_KEY} }}", mock.base_url()),
+        provider_yaml: |mock| {
+            format!(
+                "{{ kind: openai, api_base: \"{}\", api_key: {PROVIDER_KEY} }}",
+                mock.base_url()
+            )
+        },
         caps: Cap::ALL,
         text_stream: ("text", stream_text),
-        non_stream: ("text", completion["choices"][0]["message"]["content"].as_str().unwrap_or_default().to_owned()),
+        non_stream: (
+            "text",
+            completion["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        ),
         tool_stream: ("tools", "get_weather", json!({"city": "Mexico City"})),
         reasoning_model: "deepseek-reasoner",
-        usage: ("text", usage["prompt_tokens"].as_u64().unwrap_or(0), usage["completion_tokens"].as_u64().unwrap_or(0)),
+        usage: (
+            "text",
+            usage["prompt_tokens"].as_u64().unwrap_or(0),
+            usage["completion_tokens"].as_u64().unwrap_or(0),
+        ),
         errors: vec![
             ("error-400", 400, None),
             ("error-401", 401, Some("invalid_api_key")),
@@ -38,14 +57,23 @@ pub fn spec() -> Option<Spec> {
         malformed_model: "garbage",
         slow_model: "slow",
         chat_path: "/chat/completions",
-        image_sent: |body| body["messages"][0]["content"][1]["image_url"]["url"].as_str().is_some_and(|u| u.starts_with("data:image/png;base64,")),
+        image_sent: |body| {
+            body["messages"][0]["content"][1]["image_url"]["url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("data:image/png;base64,"))
+        },
         tool_result_sent: |body| {
             let msgs = &body["messages"];
             msgs[1]["tool_calls"][0]["function"]["name"] == "get_weather"
                 && msgs[2]["role"] == "tool"
                 && msgs[2]["tool_call_id"] == msgs[1]["tool_calls"][0]["id"]
         },
-        tool_definition_sent: |body| body["tools"][0]["function"]["name"] == "get_weather" && body["tools"][0]["function"]["parameters"]["type"] == "object",
-        embeddings: embeddings["data"][0]["embedding"][0].as_f64().map(|v| ("text", v as f32)),
+        tool_definition_sent: |body| {
+            body["tools"][0]["function"]["name"] == "get_weather"
+                && body["tools"][0]["function"]["parameters"]["type"] == "object"
+        },
+        embeddings: embeddings["data"][0]["embedding"][0]
+            .as_f64()
+            .map(|v| ("text", v as f32)),
     })
 }

@@ -69,8 +69,14 @@ impl Inner {
     }
 
     /// Sends and turns any non-success answer into the matching error.
-    async fn send(&self, builder: reqwest::RequestBuilder) -> Result<reqwest::Response, GatewayError> {
-        let response = builder.send().await.map_err(|e| transport_error(&self.name, &e))?;
+    async fn send(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, GatewayError> {
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| transport_error(&self.name, &e))?;
         if response.status().is_success() {
             return Ok(response);
         }
@@ -80,18 +86,28 @@ impl Inner {
 
     /// Upstream messages may echo the provider key (masked or not).
     fn scrub(&self, mut err: GatewayError) -> GatewayError {
-        let secret = self.key.as_ref().map(|k| k.expose_secret().to_owned()).unwrap_or_default();
+        let secret = self
+            .key
+            .as_ref()
+            .map(|k| k.expose_secret().to_owned())
+            .unwrap_or_default();
         err.message = redact(&err.message, &[secret.as_str()]);
         err
     }
 
     async fn body(&self, response: reqwest::Response) -> Result<bytes::Bytes, GatewayError> {
-        response.bytes().await.map_err(|e| transport_error(&self.name, &e))
+        response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&self.name, &e))
     }
 }
 
 impl Provider for OpenAiProvider {
-    fn chat(&self, request: ChatCompletionRequest) -> BoxFuture<'static, Result<ChunkStream, GatewayError>> {
+    fn chat(
+        &self,
+        request: ChatCompletionRequest,
+    ) -> BoxFuture<'static, Result<ChunkStream, GatewayError>> {
         let inner = self.inner.clone();
         Box::pin(async move {
             let body = request::chat_body(&request);
@@ -106,18 +122,24 @@ impl Provider for OpenAiProvider {
             // a 200): answer from the JSON body either way.
             if !request.stream || !is_event_stream(&response) {
                 let bytes = inner.body(response).await?;
-                let chunk = response::parse_completion(&inner.name, &bytes).map_err(|e| inner.scrub(e))?;
+                let chunk =
+                    response::parse_completion(&inner.name, &bytes).map_err(|e| inner.scrub(e))?;
                 return Ok(Box::pin(stream::iter([Ok(chunk)])) as ChunkStream);
             }
             Ok(chunk_stream(inner, response))
         })
     }
 
-    fn embed(&self, request: EmbedRequest) -> BoxFuture<'static, Result<EmbedResponse, GatewayError>> {
+    fn embed(
+        &self,
+        request: EmbedRequest,
+    ) -> BoxFuture<'static, Result<EmbedResponse, GatewayError>> {
         let inner = self.inner.clone();
         Box::pin(async move {
             let body = request::embed_body(&request);
-            let builder = inner.post("/embeddings", &body).timeout(inner.timeout.unwrap_or(DEFAULT_TIMEOUT));
+            let builder = inner
+                .post("/embeddings", &body)
+                .timeout(inner.timeout.unwrap_or(DEFAULT_TIMEOUT));
             let response = inner.send(builder).await?;
             let bytes = inner.body(response).await?;
             response::parse_embeddings(&inner.name, &bytes)
@@ -148,33 +170,39 @@ fn is_event_stream(response: &reqwest::Response) -> bool {
 fn chunk_stream(inner: std::sync::Arc<Inner>, response: reqwest::Response) -> ChunkStream {
     let events = Box::pin(sse_events(response, inner.name.clone()));
     let state = (events, inner, false, false);
-    Box::pin(stream::unfold(state, |(mut events, inner, mut finished, done)| async move {
-        if done {
-            return None;
-        }
-        loop {
-            let item = match events.next().await {
-                Some(Ok(event)) => response::parse_stream_data(&inner.name, &event.data),
-                Some(Err(err)) => Err(err),
-                None if finished => return None,
-                None => Err(GatewayError::new(
-                    ErrorKind::Unavailable,
-                    format!("upstream `{}` ended the stream before finishing the answer", inner.name),
-                )
-                .with_http_status(502)),
-            };
-            match item {
-                Ok(StreamItem::Chunk(chunk)) => {
-                    finished |= chunk.choices.iter().any(|c| c.finish_reason.is_some());
-                    return Some((Ok(chunk), (events, inner, finished, false)));
-                }
-                Ok(StreamItem::Skip) => {}
-                Ok(StreamItem::Done) => return None,
-                Err(err) => {
-                    let err = inner.scrub(err);
-                    return Some((Err(err), (events, inner, finished, true)));
+    Box::pin(stream::unfold(
+        state,
+        |(mut events, inner, mut finished, done)| async move {
+            if done {
+                return None;
+            }
+            loop {
+                let item = match events.next().await {
+                    Some(Ok(event)) => response::parse_stream_data(&inner.name, &event.data),
+                    Some(Err(err)) => Err(err),
+                    None if finished => return None,
+                    None => Err(GatewayError::new(
+                        ErrorKind::Unavailable,
+                        format!(
+                            "upstream `{}` ended the stream before finishing the answer",
+                            inner.name
+                        ),
+                    )
+                    .with_http_status(502)),
+                };
+                match item {
+                    Ok(StreamItem::Chunk(chunk)) => {
+                        finished |= chunk.choices.iter().any(|c| c.finish_reason.is_some());
+                        return Some((Ok(chunk), (events, inner, finished, false)));
+                    }
+                    Ok(StreamItem::Skip) => {}
+                    Ok(StreamItem::Done) => return None,
+                    Err(err) => {
+                        let err = inner.scrub(err);
+                        return Some((Err(err), (events, inner, finished, true)));
+                    }
                 }
             }
-        }
-    }))
+        },
+    ))
 }

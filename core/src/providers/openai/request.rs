@@ -14,7 +14,10 @@ use serde_json::{Map, Value, json};
 pub fn chat_body(req: &ChatCompletionRequest) -> Value {
     let mut body = req.extra.as_ref().map(map_from_struct).unwrap_or_default();
     body.insert("model".into(), req.model.clone().into());
-    body.insert("messages".into(), req.messages.iter().map(message).collect());
+    body.insert(
+        "messages".into(),
+        req.messages.iter().map(message).collect(),
+    );
     if req.stream {
         body.insert("stream".into(), true.into());
         // Always ask for usage: accounting needs it even when the client did not.
@@ -29,7 +32,9 @@ pub fn chat_body(req: &ChatCompletionRequest) -> Value {
     if let Some(choice) = req.tool_choice.as_ref().and_then(|c| c.choice.as_ref()) {
         let value = match choice {
             ToolChoiceKind::Mode(mode) => Value::String(mode.clone()),
-            ToolChoiceKind::FunctionName(name) => json!({"type": "function", "function": {"name": name}}),
+            ToolChoiceKind::FunctionName(name) => {
+                json!({"type": "function", "function": {"name": name}})
+            }
         };
         body.insert("tool_choice".into(), value);
     }
@@ -37,7 +42,11 @@ pub fn chat_body(req: &ChatCompletionRequest) -> Value {
     put(&mut body, "temperature", req.temperature);
     put(&mut body, "top_p", req.top_p);
     put(&mut body, "max_tokens", req.max_tokens);
-    put(&mut body, "max_completion_tokens", req.max_completion_tokens);
+    put(
+        &mut body,
+        "max_completion_tokens",
+        req.max_completion_tokens,
+    );
     put(&mut body, "seed", req.seed);
     put(&mut body, "n", req.n);
     put(&mut body, "presence_penalty", req.presence_penalty);
@@ -48,7 +57,11 @@ pub fn chat_body(req: &ChatCompletionRequest) -> Value {
         body.insert("stop".into(), req.stop.clone().into());
     }
     if !req.logit_bias.is_empty() {
-        let bias: Map<String, Value> = req.logit_bias.iter().map(|(k, v)| (k.clone(), number(*v))).collect();
+        let bias: Map<String, Value> = req
+            .logit_bias
+            .iter()
+            .map(|(k, v)| (k.clone(), number(*v)))
+            .collect();
         body.insert("logit_bias".into(), bias.into());
     }
     if let Some(format) = &req.response_format {
@@ -83,7 +96,10 @@ pub fn embed_body(req: &EmbedRequest) -> Value {
             many => many.to_vec().into(),
         }
     } else {
-        req.token_input.iter().map(|t| Value::from(t.tokens.clone())).collect()
+        req.token_input
+            .iter()
+            .map(|t| Value::from(t.tokens.clone()))
+            .collect()
     };
     body.insert("input".into(), input);
     body.insert("encoding_format".into(), "float".into());
@@ -121,7 +137,12 @@ fn message(msg: &Message) -> Value {
     out.insert("role".into(), role_name(msg.role()).into());
     let content = match &msg.content {
         Some(Content::Text(text)) => Value::String(text.clone()),
-        Some(Content::Parts(parts)) => parts.parts.iter().filter_map(|p| p.part.as_ref()).map(part).collect(),
+        Some(Content::Parts(parts)) => parts
+            .parts
+            .iter()
+            .filter_map(|p| p.part.as_ref())
+            .map(part)
+            .collect(),
         None => Value::Null,
     };
     out.insert("content".into(), content);
@@ -129,7 +150,10 @@ fn message(msg: &Message) -> Value {
         out.insert("name".into(), name.clone().into());
     }
     if !msg.tool_calls.is_empty() {
-        out.insert("tool_calls".into(), msg.tool_calls.iter().map(tool_call).collect());
+        out.insert(
+            "tool_calls".into(),
+            msg.tool_calls.iter().map(tool_call).collect(),
+        );
     }
     if let Some(id) = &msg.tool_call_id {
         out.insert("tool_call_id".into(), id.clone().into());
@@ -199,14 +223,18 @@ mod tests {
 
     #[test]
     fn extra_fields_pass_and_typed_fields_win() {
-        let Value::Object(extra) = json!({"thinking": {"type": "enabled"}, "model": "stale", "service_tier": "flex"}) else {
+        let Value::Object(extra) =
+            json!({"thinking": {"type": "enabled"}, "model": "stale", "service_tier": "flex"})
+        else {
             panic!("object")
         };
         let req = ChatCompletionRequest {
             model: "gpt-4o".into(),
             messages: vec![user("hi")],
             stream: true,
-            stream_options: Some(StreamOptions { include_usage: false }),
+            stream_options: Some(StreamOptions {
+                include_usage: false,
+            }),
             max_tokens: Some(5),
             temperature: Some(0.5),
             extra: Some(struct_from_map(extra)),
@@ -225,7 +253,10 @@ mod tests {
     #[test]
     fn history_with_tools_images_and_reasoning() {
         let image = ContentPart {
-            part: Some(Part::ImageUrl(ImageUrl { url: "data:image/png;base64,AAAA".into(), detail: Some("low".into()) })),
+            part: Some(Part::ImageUrl(ImageUrl {
+                url: "data:image/png;base64,AAAA".into(),
+                detail: Some("low".into()),
+            })),
         };
         let req = ChatCompletionRequest {
             model: "m".into(),
@@ -260,10 +291,19 @@ mod tests {
         let body = chat_body(&req);
         assert_eq!(body.get("stream"), None);
         let msgs = &body["messages"];
-        assert_eq!(msgs[0]["content"][0], json!({"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA", "detail": "low"}}));
+        assert_eq!(
+            msgs[0]["content"][0],
+            json!({"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA", "detail": "low"}})
+        );
         assert_eq!(msgs[1]["content"], Value::Null);
         assert_eq!(msgs[1]["reasoning_content"], "thought");
-        assert_eq!(msgs[1]["tool_calls"][0]["function"], json!({"name": "lookup", "arguments": "{\"q\":1}"}));
-        assert_eq!(msgs[2], json!({"role": "tool", "content": "42", "tool_call_id": "call_1"}));
+        assert_eq!(
+            msgs[1]["tool_calls"][0]["function"],
+            json!({"name": "lookup", "arguments": "{\"q\":1}"})
+        );
+        assert_eq!(
+            msgs[2],
+            json!({"role": "tool", "content": "42", "tool_call_id": "call_1"})
+        );
     }
 }

@@ -4,7 +4,8 @@
 use modelgate::error::{ErrorKind, GatewayError};
 use modelgate::json::struct_from_map;
 use modelgate::v1::{
-    ChatCompletionChunk, Choice, Delta, EmbedResponse, EmbedUsage, Embedding, Model, Role, ToolCall, Usage,
+    ChatCompletionChunk, Choice, Delta, EmbedResponse, EmbedUsage, Embedding, Model, Role,
+    ToolCall, Usage,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -177,7 +178,10 @@ fn to_choice(wire: WireChoice) -> Choice {
             .into_iter()
             .enumerate()
             .map(|(pos, call)| {
-                let function = call.function.unwrap_or(WireFunction { name: None, arguments: None });
+                let function = call.function.unwrap_or(WireFunction {
+                    name: None,
+                    arguments: None,
+                });
                 ToolCall {
                     index: call.index.unwrap_or(u32::try_from(pos).unwrap_or(u32::MAX)),
                     id: call.id,
@@ -202,7 +206,9 @@ fn to_usage(wire: WireUsage) -> Usage {
         completion_tokens: wire.completion_tokens,
         total_tokens: wire.total_tokens,
         cached_tokens: wire.prompt_tokens_details.and_then(|d| d.cached_tokens),
-        reasoning_tokens: wire.completion_tokens_details.and_then(|d| d.reasoning_tokens),
+        reasoning_tokens: wire
+            .completion_tokens_details
+            .and_then(|d| d.reasoning_tokens),
     }
 }
 
@@ -218,8 +224,11 @@ fn role_from_name(name: &str) -> Option<Role> {
 }
 
 fn malformed(provider: &str, err: &serde_json::Error) -> GatewayError {
-    GatewayError::new(ErrorKind::Unavailable, format!("upstream `{provider}` sent malformed JSON: {err}"))
-        .with_http_status(502)
+    GatewayError::new(
+        ErrorKind::Unavailable,
+        format!("upstream `{provider}` sent malformed JSON: {err}"),
+    )
+    .with_http_status(502)
 }
 
 /// The error an upstream's non-success response stands for, its message kept.
@@ -235,7 +244,13 @@ pub fn upstream_error(provider: &str, status: u16, body: &[u8]) -> GatewayError 
             } else {
                 text.chars().take(500).collect()
             };
-            from_status(provider, status, format!("upstream `{provider}` returned an error: {detail}"), None, None)
+            from_status(
+                provider,
+                status,
+                format!("upstream `{provider}` returned an error: {detail}"),
+                None,
+                None,
+            )
         }
     }
 }
@@ -250,19 +265,33 @@ fn envelope_error(provider: &str, status: Option<u16>, error: &Value) -> Gateway
                 Some(Value::String(s)) => Some(s.clone()),
                 _ => None,
             };
-            let numeric = obj.get("code").and_then(Value::as_u64).and_then(|c| u16::try_from(c).ok());
+            let numeric = obj
+                .get("code")
+                .and_then(Value::as_u64)
+                .and_then(|c| u16::try_from(c).ok());
             let msg = text("message").unwrap_or_else(|| error.to_string());
-            (msg, code, text("param"), text("type").or(numeric.map(|n| n.to_string())))
+            (
+                msg,
+                code,
+                text("param"),
+                text("type").or(numeric.map(|n| n.to_string())),
+            )
         }
         other => (other.to_string(), None, None, None),
     };
     let numeric_status = match error.get("code") {
-        Some(Value::Number(n)) => n.as_u64().and_then(|c| u16::try_from(c).ok()).filter(|c| (400..600).contains(c)),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|c| u16::try_from(c).ok())
+            .filter(|c| (400..600).contains(c)),
         _ => None,
     };
     let status = status.or(numeric_status);
     let message = format!("upstream `{provider}`: {message}");
-    let upstream_type = error.get("type").and_then(Value::as_str).filter(|t| !t.is_empty());
+    let upstream_type = error
+        .get("type")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty());
     match status {
         Some(status) => {
             let mut err = from_status(provider, status, message, code, param);
@@ -273,7 +302,9 @@ fn envelope_error(provider: &str, status: Option<u16>, error: &Value) -> Gateway
         None => {
             let kind = match kind_text.as_deref() {
                 Some("invalid_request_error") => ErrorKind::InvalidRequest,
-                Some("rate_limit_error" | "rate_limit_exceeded" | "insufficient_quota") => ErrorKind::RateLimited,
+                Some("rate_limit_error" | "rate_limit_exceeded" | "insufficient_quota") => {
+                    ErrorKind::RateLimited
+                }
                 _ => ErrorKind::Unavailable,
             };
             let mut err = GatewayError::new(kind, message);
@@ -284,7 +315,13 @@ fn envelope_error(provider: &str, status: Option<u16>, error: &Value) -> Gateway
     }
 }
 
-fn from_status(_provider: &str, status: u16, message: String, code: Option<String>, param: Option<String>) -> GatewayError {
+fn from_status(
+    _provider: &str,
+    status: u16,
+    message: String,
+    code: Option<String>,
+    param: Option<String>,
+) -> GatewayError {
     let kind = ErrorKind::from_upstream_http(status);
     let mut err = GatewayError::new(kind, message);
     if kind == ErrorKind::Unavailable && status != 503 {
@@ -338,9 +375,15 @@ pub fn parse_embeddings(provider: &str, body: &[u8]) -> Result<EmbedResponse, Ga
         data: wire
             .data
             .into_iter()
-            .map(|e| Embedding { index: e.index, embedding: e.embedding })
+            .map(|e| Embedding {
+                index: e.index,
+                embedding: e.embedding,
+            })
             .collect(),
-        usage: wire.usage.map(|u| EmbedUsage { prompt_tokens: u.prompt_tokens, total_tokens: u.total_tokens }),
+        usage: wire.usage.map(|u| EmbedUsage {
+            prompt_tokens: u.prompt_tokens,
+            total_tokens: u.total_tokens,
+        }),
     })
 }
 
@@ -364,7 +407,11 @@ pub fn parse_models(provider: &str, body: &[u8]) -> Result<Vec<Model>, GatewayEr
     Ok(wire
         .data
         .into_iter()
-        .map(|m| Model { id: m.id, created: m.created.unwrap_or_default(), owned_by: m.owned_by.unwrap_or_default() })
+        .map(|m| Model {
+            id: m.id,
+            created: m.created.unwrap_or_default(),
+            owned_by: m.owned_by.unwrap_or_default(),
+        })
         .collect())
 }
 
@@ -374,7 +421,10 @@ mod tests {
     use crate::sse::SseDecoder;
 
     fn fixture(path: &str) -> Vec<u8> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/providers/");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fixtures/providers/"
+        );
         std::fs::read(format!("{dir}{path}")).expect("fixture present")
     }
 
@@ -383,7 +433,10 @@ mod tests {
         let mut dec = SseDecoder::new();
         let mut events = dec.push(&bytes).expect("framing");
         events.extend(dec.finish().expect("framing"));
-        events.iter().map(|e| parse_stream_data("p", &e.data)).collect()
+        events
+            .iter()
+            .map(|e| parse_stream_data("p", &e.data))
+            .collect()
     }
 
     fn chunks(path: &str) -> Vec<ChatCompletionChunk> {
@@ -411,20 +464,35 @@ mod tests {
         let chunks = chunks("openai/chat-stream-text-include-usage.sse");
         let text = text_of(&chunks);
         assert!(text.contains('1') && text.contains('5'), "{text}");
-        let usage = chunks.last().and_then(|c| c.usage).expect("usage chunk last");
-        assert_eq!(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
+        let usage = chunks
+            .last()
+            .and_then(|c| c.usage)
+            .expect("usage chunk last");
+        assert_eq!(
+            usage.total_tokens,
+            usage.prompt_tokens + usage.completion_tokens
+        );
         assert!(chunks.last().is_some_and(|c| c.choices.is_empty()));
     }
 
     #[test]
     fn tool_call_fragments_reassemble() {
         let chunks = chunks("openai/chat-stream-tool-call-args-usage.sse");
-        let calls: Vec<&ToolCall> = chunks.iter().flat_map(|c| &c.choices).flat_map(|c| &c.delta.as_ref().expect("delta").tool_calls).collect();
+        let calls: Vec<&ToolCall> = chunks
+            .iter()
+            .flat_map(|c| &c.choices)
+            .flat_map(|c| &c.delta.as_ref().expect("delta").tool_calls)
+            .collect();
         assert!(calls[0].id.is_some() && calls[0].name.is_some());
         let args: String = calls.iter().map(|c| c.arguments.as_str()).collect();
         let parsed: Value = serde_json::from_str(&args).expect("valid JSON");
         assert_eq!(parsed["city"], "Mexico City");
-        assert!(chunks.iter().flat_map(|c| &c.choices).any(|c| c.finish_reason.as_deref() == Some("tool_calls")));
+        assert!(
+            chunks
+                .iter()
+                .flat_map(|c| &c.choices)
+                .any(|c| c.finish_reason.as_deref() == Some("tool_calls"))
+        );
     }
 
     #[test]
@@ -434,14 +502,23 @@ mod tests {
         let body = fixture("openai-compatible/ollama-v1-chat-completion-reasoning.json");
         let chunk = parse_completion("p", &body).expect("parses");
         let delta = chunk.choices[0].delta.as_ref().expect("delta");
-        assert!(delta.reasoning_content.as_deref().is_some_and(|r| r.starts_with("We need")));
+        assert!(
+            delta
+                .reasoning_content
+                .as_deref()
+                .is_some_and(|r| r.starts_with("We need"))
+        );
         assert_eq!(delta.content.as_deref(), Some("Paris."));
     }
 
     #[test]
     fn deepseek_reasoning_stream() {
         let chunks = chunks("openai-compatible/deepseek-chat-stream-reasoning-content.sse");
-        let reasoning: String = chunks.iter().flat_map(|c| &c.choices).filter_map(|c| c.delta.as_ref()?.reasoning_content.clone()).collect();
+        let reasoning: String = chunks
+            .iter()
+            .flat_map(|c| &c.choices)
+            .filter_map(|c| c.delta.as_ref()?.reasoning_content.clone())
+            .collect();
         assert!(!reasoning.is_empty());
         assert!(!text_of(&chunks).is_empty());
     }
@@ -449,8 +526,15 @@ mod tests {
     #[test]
     fn midstream_error_chunk_is_an_error() {
         let all = items("openai-compatible/openrouter-chat-stream-comments-midstream-error.sse");
-        let err = all.into_iter().find_map(Result::err).expect("an error item");
-        assert!(err.message.contains("Token limit reached"), "{}", err.message);
+        let err = all
+            .into_iter()
+            .find_map(Result::err)
+            .expect("an error item");
+        assert!(
+            err.message.contains("Token limit reached"),
+            "{}",
+            err.message
+        );
         assert_eq!(err.kind, ErrorKind::InvalidRequest);
     }
 
@@ -459,12 +543,16 @@ mod tests {
         let bytes = fixture("azure/chat-stream-model-router.chunks.jsonl");
         let text = String::from_utf8(bytes).expect("utf8");
         let first = text.lines().next().expect("a line");
-        assert_eq!(parse_stream_data("p", first).expect("parses"), StreamItem::Skip);
+        assert_eq!(
+            parse_stream_data("p", first).expect("parses"),
+            StreamItem::Skip
+        );
     }
 
     #[test]
     fn completion_with_tool_calls() {
-        let chunk = parse_completion("p", &fixture("openai/chat-completion-tool-calls.json")).expect("parses");
+        let chunk = parse_completion("p", &fixture("openai/chat-completion-tool-calls.json"))
+            .expect("parses");
         let choice = &chunk.choices[0];
         assert_eq!(choice.finish_reason.as_deref(), Some("tool_calls"));
         let delta = choice.delta.as_ref().expect("delta");
@@ -476,13 +564,28 @@ mod tests {
 
     #[test]
     fn upstream_errors_keep_message_and_code() {
-        let err = upstream_error("openai", 404, &fixture("openai/error-404-model-not-found.json"));
+        let err = upstream_error(
+            "openai",
+            404,
+            &fixture("openai/error-404-model-not-found.json"),
+        );
         assert_eq!(err.kind, ErrorKind::NotFound);
         assert_eq!(err.code.as_deref(), Some("model_not_found"));
         assert!(err.message.contains("does not exist"), "{}", err.message);
-        let err = upstream_error("openai", 400, &fixture("openai/error-400-unsupported-parameter.json"));
-        assert_eq!((err.kind, err.param.as_deref()), (ErrorKind::InvalidRequest, Some("max_tokens")));
-        let err = upstream_error("openrouter", 429, &fixture("openai-compatible/openrouter-error-429.json"));
+        let err = upstream_error(
+            "openai",
+            400,
+            &fixture("openai/error-400-unsupported-parameter.json"),
+        );
+        assert_eq!(
+            (err.kind, err.param.as_deref()),
+            (ErrorKind::InvalidRequest, Some("max_tokens"))
+        );
+        let err = upstream_error(
+            "openrouter",
+            429,
+            &fixture("openai-compatible/openrouter-error-429.json"),
+        );
         assert_eq!(err.http_status(), 429);
         let err = upstream_error("x", 500, b"<html>oops</html>");
         assert_eq!(err.http_status(), 502);
@@ -494,7 +597,8 @@ mod tests {
     fn embeddings_and_models() {
         let resp = parse_embeddings("p", &fixture("openai/embeddings.json")).expect("parses");
         assert!(!resp.data.is_empty() && !resp.data[0].embedding.is_empty());
-        let models = parse_models("p", &fixture("openai-compatible/cerebras-models-list.json")).expect("parses");
+        let models = parse_models("p", &fixture("openai-compatible/cerebras-models-list.json"))
+            .expect("parses");
         assert!(!models.is_empty());
     }
 }
