@@ -128,6 +128,16 @@ impl ErrorKind {
         self.row().openai_type
     }
 
+    /// The OpenAI `code` clients switch on for this kind, when there is one.
+    pub fn default_code(self) -> Option<&'static str> {
+        match self {
+            ErrorKind::NotFound => Some("model_not_found"),
+            ErrorKind::RateLimited => Some("rate_limit_exceeded"),
+            ErrorKind::Unauthenticated => Some("invalid_api_key"),
+            _ => None,
+        }
+    }
+
     /// The kind a gRPC code stands for.
     pub fn from_grpc_code(code: Code) -> Self {
         match code {

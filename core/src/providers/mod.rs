@@ -7,7 +7,6 @@ pub mod http;
 pub mod images;
 pub mod ollama;
 pub mod openai;
-mod unsupported;
 
 use std::pin::Pin;
 use std::sync::Arc;

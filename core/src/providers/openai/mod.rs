@@ -4,20 +4,20 @@
 
 pub mod request;
 pub mod response;
+pub(crate) mod stream;
 
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use futures::{StreamExt, stream};
-use modelgate::error::{ErrorKind, GatewayError};
+use futures::stream as fstream;
+use modelgate::error::GatewayError;
 use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::http::{error_body, redact, sse_events, transport_error};
+use super::http::{error_body, redact, transport_error};
 use super::{ChunkStream, Provider};
 use crate::config::ProviderConfig;
-use response::StreamItem;
 
 /// Default cap on a non-streamed call when the config sets none.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -84,13 +84,16 @@ impl Inner {
         Err(self.scrub(response::upstream_error(&self.name, status, &body)))
     }
 
-    /// Upstream messages may echo the provider key (masked or not).
-    fn scrub(&self, mut err: GatewayError) -> GatewayError {
-        let secret = self
-            .key
+    fn secret(&self) -> String {
+        self.key
             .as_ref()
             .map(|k| k.expose_secret().to_owned())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// Upstream messages may echo the provider key (masked or not).
+    fn scrub(&self, mut err: GatewayError) -> GatewayError {
+        let secret = self.secret();
         err.message = redact(&err.message, &[secret.as_str()]);
         err
     }
@@ -120,13 +123,21 @@ impl Provider for OpenAiProvider {
             let response = inner.send(builder).await?;
             // Some servers ignore `stream: true` (or fail with a JSON body and
             // a 200): answer from the JSON body either way.
-            if !request.stream || !is_event_stream(&response) {
+            if !request.stream || !stream::is_event_stream(&response) {
                 let bytes = inner.body(response).await?;
                 let chunk =
                     response::parse_completion(&inner.name, &bytes).map_err(|e| inner.scrub(e))?;
-                return Ok(Box::pin(stream::iter([Ok(chunk)])) as ChunkStream);
+                return Ok(Box::pin(fstream::iter([Ok(chunk)])) as ChunkStream);
             }
-            Ok(chunk_stream(inner, response))
+            let secret = inner.secret();
+            Ok(stream::chunk_stream(
+                inner.name.as_str().into(),
+                response,
+                move |mut e| {
+                    e.message = redact(&e.message, &[secret.as_str()]);
+                    e
+                },
+            ))
         })
     }
 
@@ -155,54 +166,4 @@ impl Provider for OpenAiProvider {
             response::parse_models(&inner.name, &bytes)
         })
     }
-}
-
-fn is_event_stream(response: &reqwest::Response) -> bool {
-    response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("event-stream"))
-}
-
-/// Upstream SSE → chunks. Ends at `[DONE]`; a stream that stops before it
-/// without any finish_reason is reported as broken, not as a short answer.
-fn chunk_stream(inner: std::sync::Arc<Inner>, response: reqwest::Response) -> ChunkStream {
-    let events = Box::pin(sse_events(response, inner.name.clone()));
-    let state = (events, inner, false, false);
-    Box::pin(stream::unfold(
-        state,
-        |(mut events, inner, mut finished, done)| async move {
-            if done {
-                return None;
-            }
-            loop {
-                let item = match events.next().await {
-                    Some(Ok(event)) => response::parse_stream_data(&inner.name, &event.data),
-                    Some(Err(err)) => Err(err),
-                    None if finished => return None,
-                    None => Err(GatewayError::new(
-                        ErrorKind::Unavailable,
-                        format!(
-                            "upstream `{}` ended the stream before finishing the answer",
-                            inner.name
-                        ),
-                    )
-                    .with_http_status(502)),
-                };
-                match item {
-                    Ok(StreamItem::Chunk(chunk)) => {
-                        finished |= chunk.choices.iter().any(|c| c.finish_reason.is_some());
-                        return Some((Ok(chunk), (events, inner, finished, false)));
-                    }
-                    Ok(StreamItem::Skip) => {}
-                    Ok(StreamItem::Done) => return None,
-                    Err(err) => {
-                        let err = inner.scrub(err);
-                        return Some((Err(err), (events, inner, finished, true)));
-                    }
-                }
-            }
-        },
-    ))
 }

@@ -328,19 +328,9 @@ fn from_status(
         // A failing upstream is a bad gateway; only its own 503 stays 503.
         err = err.with_http_status(502);
     }
-    err.code = code.or_else(|| default_code(kind, status));
+    err.code = code.or_else(|| kind.default_code().map(str::to_owned));
     err.param = param;
     err
-}
-
-fn default_code(kind: ErrorKind, status: u16) -> Option<String> {
-    let code = match (kind, status) {
-        (ErrorKind::NotFound, _) => "model_not_found",
-        (ErrorKind::RateLimited, _) => "rate_limit_exceeded",
-        (ErrorKind::Unauthenticated, _) => "invalid_api_key",
-        _ => return None,
-    };
-    Some(code.to_owned())
 }
 
 #[derive(Deserialize)]
