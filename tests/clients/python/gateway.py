@@ -197,7 +197,12 @@ def write_config(directory: Path, mock: MockUpstream) -> Path:
                 "api_base": f"{mock.url}/v1",
                 "api_key": PROVIDER_KEY,
                 "models": ["text", "tools"],
-            }
+            },
+            # Native provider APIs, replayed by the mock under their own path prefixes.
+            "anthropic": {"kind": "anthropic", "api_base": f"{mock.url}/anthropic", "api_key": PROVIDER_KEY, "models": ["text"]},
+            "gemini": {"kind": "gemini", "api_base": f"{mock.url}/gemini", "api_key": PROVIDER_KEY, "models": ["text"]},
+            "ollama": {"kind": "ollama", "api_base": f"{mock.url}/ollama", "api_key": PROVIDER_KEY, "models": ["text"]},
+            "azure": {"kind": "azure", "api_base": f"{mock.url}/azure", "api_key": PROVIDER_KEY, "models": ["text"]},
         },
         "model_list": [{"model_name": "gpt-4o-alias", "litellm_params": {"model": "mock/text"}}],
     }
