@@ -11,6 +11,16 @@ const META_TYPE: &str = "x-modelgate-error-type";
 const META_CODE: &str = "x-modelgate-error-code";
 const META_PARAM: &str = "x-modelgate-error-param";
 const META_HTTP: &str = "x-modelgate-http-status";
+const META_RETRY_AFTER: &str = "retry-after";
+const META_RETRY_AFTER_MS: &str = "retry-after-ms";
+
+/// Whether a metadata key is a response header the facade passes on to HTTP clients
+/// (`x-ratelimit-*`, and `x-modelgate-*` other than the error fields above).
+pub fn is_forwarded_header(key: &str) -> bool {
+    key.starts_with("x-ratelimit-")
+        || (key.starts_with("x-modelgate-")
+            && ![META_TYPE, META_CODE, META_PARAM, META_HTTP].contains(&key))
+}
 
 /// Failure classes of DESIGN.md's error table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +192,18 @@ pub struct GatewayError {
     /// HTTP status when it differs from the kind's default (502 for an
     /// upstream 5xx, 529 never leaves modelgate).
     pub http_status: Option<u16>,
+    /// `Retry-After` and response headers; boxed because most errors have none and every
+    /// `Result` carrying this error pays for its size.
+    pub hints: Option<Box<Hints>>,
+}
+
+/// What an error tells the caller besides its body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hints {
+    /// How long the caller should wait before trying again (`retry-after`).
+    pub retry_after: Option<std::time::Duration>,
+    /// Response headers sent with the error (`x-ratelimit-*`, `x-modelgate-*`).
+    pub headers: Vec<(String, String)>,
 }
 
 impl GatewayError {
@@ -194,6 +216,31 @@ impl GatewayError {
             param: None,
             openai_type: None,
             http_status: None,
+            hints: None,
+        }
+    }
+
+    /// Sets how long the caller should wait before trying again.
+    pub fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.hints.get_or_insert_default().retry_after = Some(wait);
+        self
+    }
+
+    /// How long the caller should wait before trying again, if said.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.hints.as_ref().and_then(|h| h.retry_after)
+    }
+
+    /// Response headers to send with the error.
+    pub fn headers(&self) -> &[(String, String)] {
+        self.hints.as_ref().map_or(&[], |h| h.headers.as_slice())
+    }
+
+    /// Adds response headers to send with the error.
+    pub fn add_headers(&mut self, headers: impl IntoIterator<Item = (String, String)>) {
+        let mut headers = headers.into_iter().peekable();
+        if headers.peek().is_some() {
+            self.hints.get_or_insert_default().headers.extend(headers);
         }
     }
 
@@ -245,6 +292,24 @@ impl GatewayError {
         insert(&mut meta, META_CODE, self.code.as_deref());
         insert(&mut meta, META_PARAM, self.param.as_deref());
         insert(&mut meta, META_HTTP, Some(&self.http_status().to_string()));
+        if let Some(wait) = self.retry_after() {
+            // Whole seconds for HTTP's `Retry-After`; milliseconds as OpenAI's SDKs read them.
+            let secs = wait.as_millis().div_ceil(1000).to_string();
+            insert(&mut meta, META_RETRY_AFTER, Some(&secs));
+            insert(
+                &mut meta,
+                META_RETRY_AFTER_MS,
+                Some(&wait.as_millis().to_string()),
+            );
+        }
+        for (key, value) in self.headers() {
+            if let (Ok(key), Ok(value)) = (
+                tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+                MetadataValue::try_from(value.as_str()),
+            ) {
+                meta.insert(key, value);
+            }
+        }
         Status::with_metadata(self.kind.grpc_code(), self.message.clone(), meta)
     }
 
@@ -261,15 +326,44 @@ impl GatewayError {
         let http = text(META_HTTP)
             .and_then(|s| s.parse::<u16>().ok())
             .filter(|s| (400..=599).contains(s) && *s != kind.http_status());
-        Self {
+        let mut err = Self {
             kind,
             message: status.message().to_owned(),
             code: text(META_CODE),
             param: text(META_PARAM),
             openai_type: text(META_TYPE).filter(|t| t != kind.openai_type()),
             http_status: http,
+            hints: None,
+        };
+        let retry_after = text(META_RETRY_AFTER_MS)
+            .and_then(|ms| ms.parse().ok())
+            .map(std::time::Duration::from_millis)
+            .or_else(|| {
+                text(META_RETRY_AFTER)
+                    .and_then(|s| s.parse().ok())
+                    .map(std::time::Duration::from_secs)
+            });
+        if let Some(wait) = retry_after {
+            err = err.with_retry_after(wait);
         }
+        err.add_headers(forwarded_headers(meta));
+        err
     }
+}
+
+/// The response headers in `meta` meant for HTTP clients, in a stable order.
+pub fn forwarded_headers(meta: &MetadataMap) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = meta
+        .iter()
+        .filter_map(|entry| match entry {
+            tonic::metadata::KeyAndValueRef::Ascii(key, value) => Some((key, value)),
+            tonic::metadata::KeyAndValueRef::Binary(..) => None,
+        })
+        .filter(|(key, _)| is_forwarded_header(key.as_str()))
+        .filter_map(|(key, value)| Some((key.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+        .collect();
+    out.sort();
+    out
 }
 
 fn insert(meta: &mut MetadataMap, key: &'static str, value: Option<&str>) {
@@ -317,6 +411,27 @@ mod tests {
         let back = GatewayError::from_status(&err.to_status());
         assert_eq!(back.http_status(), 502);
         assert_eq!(back.openai_type(), "server_error");
+    }
+
+    #[test]
+    fn retry_after_and_headers_survive_the_hop() {
+        let err = GatewayError::new(ErrorKind::RateLimited, "slow down")
+            .with_retry_after(std::time::Duration::from_millis(1500));
+        let mut err = err;
+        err.add_headers([
+            ("x-modelgate-attempts".into(), "3".into()),
+            ("x-ratelimit-limit-requests".into(), "2".into()),
+        ]);
+        let status = err.to_status();
+        assert_eq!(
+            status
+                .metadata()
+                .get("retry-after")
+                .map(|v| v.to_str().ok()),
+            Some(Some("2"))
+        );
+        let back = GatewayError::from_status(&status);
+        assert_eq!(back, err);
     }
 
     #[test]

@@ -11,6 +11,8 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub log: crate::log_args::LogArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -36,6 +38,10 @@ pub enum Command {
         /// gRPC listen address [default: 0.0.0.0:50051].
         #[arg(long, env = "MODELGATE_GRPC_ADDR")]
         grpc: Option<SocketAddr>,
+        /// Serve Prometheus `GET /metrics` on this address (the core's
+        /// request metrics live in this process when run apart).
+        #[arg(long, env = "MODELGATE_METRICS_ADDR")]
+        metrics: Option<SocketAddr>,
         #[command(flatten)]
         unauth: UnauthArgs,
     },
@@ -55,6 +61,17 @@ pub enum Command {
     CheckConfig {
         /// The YAML file to check.
         file: PathBuf,
+    },
+    /// GET a health URL and exit 0 if it answers 200, 1 otherwise (container
+    /// health checks in images without curl).
+    Healthcheck {
+        /// The URL to check.
+        #[arg(
+            long,
+            env = "MODELGATE_HEALTHCHECK_URL",
+            default_value = "http://127.0.0.1:8001/health"
+        )]
+        url: String,
     },
 }
 

@@ -2,7 +2,12 @@
 //! `core`, `facade` and `check-config`. Kept thin: it parses flags, loads
 //! the config, binds sockets and hands them to the library crates.
 
+mod check_config;
 mod cli;
+mod healthcheck;
+mod lifecycle;
+mod listen;
+mod log_args;
 mod run;
 
 use std::process::ExitCode;
@@ -11,15 +16,14 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        // Colour codes only for a terminal, never into files, pipes or CI logs.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    // Held to the end: it flushes the log file and the span exporter on drop.
+    let _telemetry = match log_args::init(&args) {
+        Ok(telemetry) => telemetry,
+        Err(err) => {
+            eprintln!("modelgate: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -3,14 +3,17 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
+use modelgate::drain::Drain;
 use modelgate_core::config::{Config, ProcessEnv};
-use modelgate_core::grpc::{self, Core};
+use modelgate_core::grpc::Core;
 use modelgate_facade::core_client::CoreClient;
+use modelgate_facade::drain::with_drain;
 use modelgate_facade::server;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::cli::{Cli, Command};
+use crate::lifecycle::{self, Managed};
+use crate::listen;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -22,33 +25,61 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             grpc,
             unauth,
         } => {
-            let config = load(config.config.as_deref())?;
+            let file = config.config;
+            let config = load(file.as_deref())?;
             let http = http.unwrap_or(config.server.http);
             let grpc = grpc.unwrap_or(config.server.grpc);
             guard_open_access(&config, &[http, grpc], unauth.allow_unauthenticated)?;
             let core = Core::new(&config).await?;
             let (http_listener, grpc_listener) =
                 (bind(http, "http").await?, bind(grpc, "grpc").await?);
-            let shutdown = Shutdown::on_signals();
+            let facade_drain = Drain::new();
+            let stop = lifecycle::on_signals(Managed {
+                core: Some(core.clone()),
+                config_file: file,
+                drains: vec![facade_drain.clone(), core.drain.clone()],
+                server: config.server.clone(),
+            });
             let app = server::app(
                 CoreClient::in_process(core.routes.clone()),
                 config.server.body_limit_bytes,
+                &config.cors.allow_origins,
             );
-            let grpc_task = tokio::spawn(grpc::serve(grpc_listener, core.routes, shutdown.wait()));
-            server::serve(http_listener, app, shutdown.wait()).await?;
+            log_cors(&config);
+            let app = with_drain(app, facade_drain);
+            let tls = config.server.tls.clone();
+            let grpc_task =
+                tokio::spawn(listen::grpc(grpc_listener, core.routes, tls, stop.clone()));
+            listen::http(http_listener, app, config.server.tls.as_ref(), &stop).await?;
             grpc_task.await??;
         }
         Command::Core {
             config,
             grpc,
+            metrics,
             unauth,
         } => {
-            let config = load(config.config.as_deref())?;
+            let file = config.config;
+            let config = load(file.as_deref())?;
             let grpc = grpc.unwrap_or(config.server.grpc);
             guard_open_access(&config, &[grpc], unauth.allow_unauthenticated)?;
             let core = Core::new(&config).await?;
             let listener = bind(grpc, "grpc").await?;
-            grpc::serve(listener, core.routes, Shutdown::on_signals().wait()).await?;
+            if let Some(addr) = metrics {
+                let metrics = bind(addr, "metrics").await?;
+                // Lives as long as the process, so scrapes answer while draining.
+                tokio::spawn(modelgate_telemetry::prometheus::serve(
+                    metrics,
+                    std::future::pending(),
+                ));
+            }
+            let stop = lifecycle::on_signals(Managed {
+                core: Some(core.clone()),
+                config_file: file,
+                drains: vec![core.drain.clone()],
+                server: config.server.clone(),
+            });
+            listen::grpc(listener, core.routes, config.server.tls.clone(), stop).await?;
         }
         Command::Facade {
             core_url,
@@ -63,13 +94,27 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let core = CoreClient::connect(&core_url)
                 .map_err(|e| format!("--core-url {core_url}: {e}"))?;
             let listener = bind(http, "http").await?;
-            let app = server::app(core, config.server.body_limit_bytes);
-            server::serve(listener, app, Shutdown::on_signals().wait()).await?;
+            let app = server::app(
+                core,
+                config.server.body_limit_bytes,
+                &config.cors.allow_origins,
+            );
+            log_cors(&config);
+            let drain = Drain::new();
+            let stop = lifecycle::on_signals(Managed {
+                core: None,
+                config_file: None,
+                drains: vec![drain.clone()],
+                server: config.server.clone(),
+            });
+            let app = with_drain(app, drain);
+            listen::http(listener, app, config.server.tls.as_ref(), &stop).await?;
         }
         Command::CheckConfig { file } => {
             let config = Config::load_file(&file, &ProcessEnv)?;
-            print_summary(&config);
+            print!("{}", crate::check_config::summary(&config));
         }
+        Command::Healthcheck { url } => crate::healthcheck::check(&url).await?,
     }
     Ok(())
 }
@@ -119,6 +164,11 @@ fn guard_open_access(config: &Config, binds: &[SocketAddr], allowed: bool) -> Re
     .into())
 }
 
+fn log_cors(config: &Config) {
+    let cors = modelgate_facade::cors::describe(&config.cors.allow_origins);
+    tracing::info!(source = %config.source, "CORS {cors}");
+}
+
 async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, Error> {
     let listener = TcpListener::bind(addr)
         .await
@@ -128,76 +178,4 @@ async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, Error> {
     println!("modelgate: {what} listening on {local}");
     tracing::info!(%local, "{what} listening");
     Ok(listener)
-}
-
-fn print_summary(config: &Config) {
-    println!("config: {} is valid", config.source);
-    println!(
-        "server: http {} grpc {}",
-        config.server.http, config.server.grpc
-    );
-    println!(
-        "client keys: {}",
-        config
-            .auth
-            .keys
-            .iter()
-            .map(|k| k.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    println!("providers:");
-    for (name, p) in &config.providers {
-        println!("  {name}: {:?} at {}", p.kind, p.api_base);
-    }
-    println!("models:");
-    for d in &config.model_list {
-        println!(
-            "  {} -> {}/{}",
-            d.model_name, d.provider.name, d.upstream_model
-        );
-    }
-    for notice in &config.notices {
-        println!("warning: {notice}");
-    }
-}
-
-/// Fires once on SIGINT or SIGTERM; every server waits on it.
-struct Shutdown(watch::Receiver<bool>);
-
-impl Shutdown {
-    fn on_signals() -> Self {
-        let (tx, rx) = watch::channel(false);
-        tokio::spawn(async move {
-            signal().await;
-            tracing::info!("shutting down");
-            let _ = tx.send(true);
-        });
-        Self(rx)
-    }
-
-    fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let mut rx = self.0.clone();
-        async move {
-            let _ = rx.wait_for(|fired| *fired).await;
-        }
-    }
-}
-
-async fn signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
 }

@@ -146,11 +146,13 @@ mod tests {
                 name: "all".into(),
                 key: SecretString::from("sk-one"),
                 models: None,
+                limits: Default::default(),
             },
             ClientKey {
                 name: "some".into(),
                 key: SecretString::from("sk-two"),
                 models: Some(vec!["openai/*".into(), "alias".into()]),
+                limits: Default::default(),
             },
         ])
     }

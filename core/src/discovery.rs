@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use modelgate::v1::Model;
+use modelgate::v1::{Model, ModelMetadata};
 
+use crate::catalogue::Listing;
 use crate::config::Config;
 use crate::providers::Provider;
 use crate::router::Router;
@@ -27,6 +28,7 @@ pub struct Discovery {
     aliases: Vec<String>,
     sources: Vec<(String, Source)>,
     cache: Mutex<HashMap<String, (Instant, Vec<Model>)>>,
+    metadata: Listing,
 }
 
 impl Discovery {
@@ -47,7 +49,13 @@ impl Discovery {
             aliases: router.alias_names(),
             sources,
             cache: Mutex::new(HashMap::new()),
+            metadata: Listing::new(config),
         }
+    }
+
+    /// What `/v1/models` shows about a listed model beyond its id.
+    pub fn metadata(&self, id: &str) -> ModelMetadata {
+        self.metadata.metadata(id)
     }
 
     /// Every model: aliases first, then `provider/model` entries.

@@ -5,6 +5,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+use modelgate::drain::Drain;
 use modelgate::v1::gateway_server::GatewayServer;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -19,13 +21,18 @@ use crate::service::{CoreState, GatewayService};
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
 /// The core's services, ready to serve on a socket or in process.
+#[derive(Clone)]
 pub struct Core {
     /// Gateway, health and reflection services.
     pub routes: Routes,
     /// Health status control (serving / not serving).
     pub health: HealthReporter,
-    /// Shared request state.
-    pub state: Arc<CoreState>,
+    /// Shared request state, swapped whole by [`Core::reload`].
+    pub state: Arc<ArcSwap<CoreState>>,
+    /// Admits RPCs until shutdown begins (see [`Core::stop_serving`]).
+    pub drain: Drain,
+    /// Kept to build the state again on reload.
+    pub(crate) client: reqwest::Client,
 }
 
 /// Why the core could not be built.
@@ -43,8 +50,9 @@ impl Core {
     /// Builds every service for `config`.
     pub async fn new(config: &Config) -> Result<Self, BuildError> {
         let client = crate::providers::http::client()?;
-        let state = Arc::new(CoreState::new(config, &client));
-        let gateway = GatewayServer::new(GatewayService::new(state.clone()))
+        let state = Arc::new(ArcSwap::from_pointee(CoreState::new(config, &client)));
+        let drain = Drain::new();
+        let gateway = GatewayServer::new(GatewayService::new(state.clone(), drain.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -55,7 +63,7 @@ impl Core {
                 .register_encoded_file_descriptor_set(modelgate::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         };
-        let routes = Routes::new(gateway)
+        let routes = Routes::new(crate::rpc_span::Traced::new(gateway))
             .add_service(health_service)
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?);
@@ -63,6 +71,8 @@ impl Core {
             routes,
             health,
             state,
+            drain,
+            client,
         })
     }
 }

@@ -2,11 +2,17 @@
 //! authentication, and the `modelgate.v1.Gateway` service.
 
 pub mod auth;
+pub mod catalogue;
 pub mod config;
 pub mod discovery;
 pub mod grpc;
+pub mod lifecycle;
+pub mod metrics;
 pub mod providers;
 pub mod request_log;
+pub mod resilience;
 pub mod router;
+pub mod rpc_span;
 pub mod service;
 pub mod sse;
+pub mod tls;

@@ -1,10 +1,14 @@
 //! One structured log line per request, written when the request ends —
-//! however it ends, including a client that went away mid-stream.
+//! however it ends, including a client that went away mid-stream. The same
+//! moment records the request's metrics and closes its upstream span.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use modelgate::error::GatewayError;
 use modelgate::v1::Usage;
+
+use crate::metrics::{Metrics, Outcome, Surface};
 
 /// Collects a request's facts; logs them once on drop.
 pub struct RequestLog {
@@ -14,12 +18,18 @@ pub struct RequestLog {
     pub provider: String,
     pub upstream_model: String,
     pub stream: bool,
+    /// Upstream calls made for this request (the resilience work retries).
+    pub attempts: u32,
+    /// The model the upstream says answered.
+    pub response_model: String,
     started: Instant,
     first_token: Option<Duration>,
     usage: Option<Usage>,
     error: Option<GatewayError>,
     finished: bool,
     detached: bool,
+    metrics: Option<(Arc<Metrics>, Surface)>,
+    upstream_span: Option<tracing::Span>,
 }
 
 impl RequestLog {
@@ -32,12 +42,58 @@ impl RequestLog {
             provider: String::new(),
             upstream_model: String::new(),
             stream,
+            attempts: 1,
+            response_model: String::new(),
             started: Instant::now(),
             first_token: None,
             usage: None,
             error: None,
             finished: false,
             detached: false,
+            metrics: None,
+            upstream_span: None,
+        }
+    }
+
+    /// Counts this request in `metrics` as coming from `surface`; a stream
+    /// counts as in flight from here until the log is dropped.
+    pub fn observe(&mut self, metrics: Arc<Metrics>, surface: Surface) {
+        if self.metrics.is_none() && self.stream {
+            crate::metrics::stream_in_flight(1.0);
+        }
+        self.metrics = Some((metrics, surface));
+    }
+
+    /// The span of the provider call (`operation`: `chat` or `embeddings`),
+    /// open until the request ends. Call after `provider` and
+    /// `upstream_model` are set.
+    pub fn upstream_span(&mut self, operation: &'static str) -> tracing::Span {
+        let system = self
+            .metrics
+            .as_ref()
+            .map_or("_OTHER", |(m, _)| m.system(&self.provider));
+        let span = tracing::info_span!(
+            "upstream",
+            otel.name = %format!("{operation} {}", self.upstream_model),
+            otel.kind = "client",
+            gen_ai.operation.name = operation,
+            gen_ai.system = system,
+            gen_ai.provider.name = system,
+            gen_ai.request.model = %self.upstream_model,
+            gen_ai.response.model = tracing::field::Empty,
+            gen_ai.usage.input_tokens = tracing::field::Empty,
+            gen_ai.usage.output_tokens = tracing::field::Empty,
+            modelgate.provider = %self.provider,
+            error.type = tracing::field::Empty,
+        );
+        self.upstream_span = Some(span.clone());
+        span
+    }
+
+    /// Records the model the upstream reports having used.
+    pub fn response_model(&mut self, model: &str) {
+        if self.response_model.is_empty() {
+            model.clone_into(&mut self.response_model);
         }
     }
 
@@ -84,6 +140,8 @@ impl Drop for RequestLog {
             (None, false) => 499,
         };
         let usage = self.usage.unwrap_or_default();
+        let duration = self.started.elapsed();
+        // Never the prompt, the completion or a key: names and numbers only.
         tracing::info!(
             target: "modelgate::request",
             request_id = %self.request_id,
@@ -95,10 +153,49 @@ impl Drop for RequestLog {
             status,
             prompt_tokens = usage.prompt_tokens,
             completion_tokens = usage.completion_tokens,
+            reasoning_tokens = usage.reasoning_tokens.unwrap_or(0),
+            cached_tokens = usage.cached_tokens.unwrap_or(0),
             ttft_ms = self.first_token.map(|d| d.as_millis() as u64),
-            duration_ms = self.started.elapsed().as_millis() as u64,
+            duration_ms = duration.as_millis() as u64,
+            attempts = self.attempts,
             error = self.error.as_ref().map(|e| e.message.as_str()),
             "request"
         );
+        // Errors after the provider was chosen came from the provider call.
+        let upstream_error = self
+            .error
+            .as_ref()
+            .filter(|_| self.upstream_span.is_some())
+            .map(|e| e.kind);
+        if let Some(span) = self.upstream_span.take() {
+            if !self.response_model.is_empty() {
+                span.record("gen_ai.response.model", self.response_model.as_str());
+            }
+            if self.usage.is_some() {
+                // As integers: exporters send u64 values as strings.
+                let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+                span.record("gen_ai.usage.input_tokens", int(usage.prompt_tokens));
+                span.record("gen_ai.usage.output_tokens", int(usage.completion_tokens));
+            }
+            if let Some(kind) = upstream_error {
+                span.record("error.type", crate::metrics::error_class(kind));
+            }
+        }
+        if let Some((metrics, surface)) = self.metrics.take() {
+            if self.stream {
+                crate::metrics::stream_in_flight(-1.0);
+            }
+            metrics.record(&Outcome {
+                model: &self.model,
+                provider: &self.provider,
+                surface,
+                stream: self.stream,
+                status,
+                usage: self.usage.as_ref(),
+                ttft: self.first_token,
+                duration,
+                upstream_error,
+            });
+        }
     }
 }

@@ -1,6 +1,7 @@
-//! Where a model name goes: `model_list` aliases (a group of several
-//! entries is spread round-robin), `provider/model` straight to a configured
-//! provider, then wildcard aliases.
+//! Where a model name goes: `model_list` aliases (a group of deployments), `provider/model`
+//! straight to a configured provider, `router_settings.model_group_alias`, then wildcard
+//! aliases. [`Router::resolve`] returns every candidate deployment; the order in which they
+//! are tried is the balancer's choice (`resilience::balance`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,114 +10,171 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use modelgate::error::{ErrorKind, GatewayError};
 
 use crate::auth::pattern_matches;
-use crate::config::Config;
+use crate::config::{Config, DeploymentRouting, KeyLimits, RouterSettings};
 use crate::providers::{self, Provider};
+use crate::resilience::cooldown::Health;
+use crate::resilience::limits::{InMemoryLimiter, RateLimiter};
 
-/// One place a request can be sent.
+/// One deployment a request can be sent to.
 #[derive(Clone)]
 pub struct Target {
+    /// Name in `x-modelgate-deployment`: `model_info.id`, else `provider/upstream-model`.
+    pub id: String,
     /// Provider name, for logs and errors.
     pub provider_name: String,
     /// The adapter.
     pub provider: Arc<dyn Provider>,
     /// The model name the upstream knows.
     pub upstream_model: String,
+    /// Timeouts, weights and retries of this deployment.
+    pub routing: Arc<DeploymentRouting>,
+    /// Load and failure state, shared by every request.
+    pub health: Arc<Health>,
 }
 
+/// The deployments that can serve one model name.
+pub struct Route {
+    /// The model group (alias) or `provider/model` name.
+    pub model: String,
+    pub candidates: Vec<Target>,
+    /// Cooldowns apply only where another deployment can take over (as in LiteLLM).
+    pub pooled: bool,
+    /// This request's turn in the group: unweighted shuffles rotate by it.
+    pub turn: usize,
+}
+
+/// One model group's deployments and its request counter.
+#[derive(Default)]
 struct Group {
     members: Vec<Target>,
-    next: AtomicUsize,
+    turns: AtomicUsize,
 }
 
-impl Group {
-    fn pick(&self) -> Option<&Target> {
-        let n = self.members.len();
-        (n > 0).then(|| &self.members[self.next.fetch_add(1, Ordering::Relaxed) % n])
-    }
-}
-
-/// Resolves model names to targets.
+/// Resolves model names to deployments and holds the routing state.
 pub struct Router {
     providers: HashMap<String, Arc<dyn Provider>>,
     aliases: HashMap<String, Group>,
     /// `(pattern, group)` in config order; members' upstream model may hold `*`.
     wildcards: Vec<(String, Group)>,
+    settings: RouterSettings,
+    key_limits: HashMap<String, KeyLimits>,
+    limiter: Arc<dyn RateLimiter>,
 }
 
 impl Router {
     /// Builds every adapter the config names, sharing one HTTP client.
     pub fn new(config: &Config, client: &reqwest::Client) -> Self {
+        let client = match config.router.connect_timeout {
+            Some(limit) => crate::resilience::timeouts::client_with_connect_timeout(limit)
+                .unwrap_or_else(|e| {
+                    tracing::warn!("router_settings.connect_timeout not applied: {e}");
+                    client.clone()
+                }),
+            None => client.clone(),
+        };
         let providers = config
             .providers
             .iter()
-            .map(|(name, p)| (name.clone(), providers::build(p, client)))
+            .map(|(name, p)| (name.clone(), providers::build(p, &client)))
             .collect();
         let mut aliases: HashMap<String, Group> = HashMap::new();
         let mut wildcards: Vec<(String, Group)> = Vec::new();
         for d in &config.model_list {
             let target = Target {
+                id: d
+                    .routing
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("{}/{}", d.provider.name, d.upstream_model)),
                 provider_name: d.provider.name.clone(),
-                provider: providers::build(&d.provider, client),
+                provider: providers::build(&d.provider, &client),
                 upstream_model: d.upstream_model.clone(),
+                routing: Arc::new(d.routing.clone()),
+                health: Arc::new(Health::default()),
             };
             let group = if d.model_name.contains('*') {
                 match wildcards.iter().position(|(p, _)| *p == d.model_name) {
                     Some(i) => &mut wildcards[i].1,
                     None => {
-                        wildcards.push((
-                            d.model_name.clone(),
-                            Group {
-                                members: Vec::new(),
-                                next: AtomicUsize::new(0),
-                            },
-                        ));
+                        wildcards.push((d.model_name.clone(), Group::default()));
                         let last = wildcards.len() - 1;
                         &mut wildcards[last].1
                     }
                 }
             } else {
-                aliases
-                    .entry(d.model_name.clone())
-                    .or_insert_with(|| Group {
-                        members: Vec::new(),
-                        next: AtomicUsize::new(0),
-                    })
+                aliases.entry(d.model_name.clone()).or_default()
             };
             group.members.push(target);
         }
+        let key_limits = config
+            .auth
+            .keys
+            .iter()
+            .filter(|k| !k.limits.is_unlimited())
+            .map(|k| (k.name.clone(), k.limits))
+            .collect();
         Self {
             providers,
             aliases,
             wildcards,
+            settings: config.router.clone(),
+            key_limits,
+            limiter: Arc::new(InMemoryLimiter::default()),
         }
     }
 
-    /// The target for `model`, or 404 naming it.
-    pub fn resolve(&self, model: &str) -> Result<Target, GatewayError> {
-        if let Some(target) = self.aliases.get(model).and_then(Group::pick) {
-            return Ok(target.clone());
+    /// The deployments for `model`, or 404 naming it.
+    pub fn resolve(&self, model: &str) -> Result<Route, GatewayError> {
+        self.resolve_name(model)
+            .or_else(|| {
+                let aliased = self.settings.model_group_alias.get(model)?;
+                self.resolve_name(aliased)
+            })
+            .ok_or_else(|| model_not_found(model))
+    }
+
+    fn resolve_name(&self, model: &str) -> Option<Route> {
+        let route = |candidates: Vec<Target>, turn: usize| Route {
+            model: model.to_owned(),
+            pooled: candidates.len() > 1,
+            candidates,
+            turn,
+        };
+        if let Some(group) = self.aliases.get(model).filter(|g| !g.members.is_empty()) {
+            return Some(route(group.members.clone(), group.next_turn()));
         }
         if let Some((provider_name, upstream)) = model.split_once('/')
             && let Some(provider) = self.providers.get(provider_name)
             && !upstream.is_empty()
         {
-            return Ok(Target {
-                provider_name: provider_name.to_owned(),
-                provider: provider.clone(),
-                upstream_model: upstream.to_owned(),
-            });
+            return Some(route(
+                vec![Target {
+                    id: model.to_owned(),
+                    provider_name: provider_name.to_owned(),
+                    provider: provider.clone(),
+                    upstream_model: upstream.to_owned(),
+                    routing: Arc::default(),
+                    health: Arc::new(Health::default()),
+                }],
+                0,
+            ));
         }
         for (pattern, group) in &self.wildcards {
-            if pattern_matches(pattern, model)
-                && let Some(target) = group.pick()
-            {
+            if pattern_matches(pattern, model) && !group.members.is_empty() {
                 let captured = &model[pattern.trim_end_matches('*').len()..];
-                let mut target = target.clone();
-                target.upstream_model = target.upstream_model.replace('*', captured);
-                return Ok(target);
+                let members = group
+                    .members
+                    .iter()
+                    .map(|t| {
+                        let mut t = t.clone();
+                        t.upstream_model = t.upstream_model.replace('*', captured);
+                        t
+                    })
+                    .collect();
+                return Some(route(members, group.next_turn()));
             }
         }
-        Err(model_not_found(model))
+        None
     }
 
     /// Alias names clients may send (wildcards excluded), in name order.
@@ -129,6 +187,27 @@ impl Router {
     /// Configured providers by name.
     pub fn providers(&self) -> &HashMap<String, Arc<dyn Provider>> {
         &self.providers
+    }
+
+    /// `router_settings`.
+    pub fn settings(&self) -> &RouterSettings {
+        &self.settings
+    }
+
+    /// The limits of the client key named `key`, if it has any.
+    pub fn key_limits(&self, key: &str) -> Option<KeyLimits> {
+        self.key_limits.get(key).copied()
+    }
+
+    /// The per-key limiter (in memory, one instance).
+    pub fn limiter(&self) -> &Arc<dyn RateLimiter> {
+        &self.limiter
+    }
+}
+
+impl Group {
+    fn next_turn(&self) -> usize {
+        self.turns.fetch_add(1, Ordering::Relaxed)
     }
 }
 

@@ -6,7 +6,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use arc_swap::ArcSwap;
 use futures::{Stream, StreamExt};
+use modelgate::drain::{Drain, InFlight};
 use modelgate::error::GatewayError;
 use modelgate::v1::gateway_server::Gateway;
 use modelgate::v1::{
@@ -27,6 +29,7 @@ pub struct CoreState {
     pub auth: Auth,
     pub router: Router,
     pub discovery: Discovery,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl CoreState {
@@ -38,6 +41,7 @@ impl CoreState {
             auth: Auth::new(&config.auth.keys),
             router,
             discovery,
+            metrics: Arc::new(crate::metrics::Metrics::new(config)),
         }
     }
 }
@@ -45,20 +49,30 @@ impl CoreState {
 /// The gRPC service.
 #[derive(Clone)]
 pub struct GatewayService {
-    state: Arc<CoreState>,
+    /// Read once per request: a reload never changes a request already running.
+    state: Arc<ArcSwap<CoreState>>,
+    drain: Drain,
 }
 
 impl GatewayService {
-    /// A service over `state`.
-    pub fn new(state: Arc<CoreState>) -> Self {
-        Self { state }
+    /// A service over `state`, admitting requests through `drain`.
+    pub fn new(state: Arc<ArcSwap<CoreState>>, drain: Drain) -> Self {
+        Self { state, drain }
     }
 
-    fn caller<T>(&self, request: &Request<T>) -> Result<Caller, Status> {
-        self.state
+    /// Admits the request (or refuses it while shutting down) and authenticates its caller
+    /// against the state it will run with.
+    fn admit<T>(&self, request: &Request<T>) -> Result<(InFlight, Arc<CoreState>, Caller), Status> {
+        let token = self
+            .drain
+            .admit()
+            .ok_or_else(crate::lifecycle::shutting_down)?;
+        let state = self.state.load_full();
+        let caller = state
             .auth
             .authenticate(request.metadata())
-            .map_err(Status::from)
+            .map_err(Status::from)?;
+        Ok((token, state, caller))
     }
 }
 
@@ -70,16 +84,19 @@ impl Gateway for GatewayService {
         &self,
         request: Request<ListModelsRequest>,
     ) -> Result<Response<ListModelsResponse>, Status> {
-        let caller = self.caller(&request)?;
-        let models = self
-            .state
+        let (_in_flight, state, caller) = self.admit(&request)?;
+        let models = state
             .discovery
             .list()
             .await
             .into_iter()
             .filter(|m| caller.may_use(&m.id))
+            .collect::<Vec<_>>();
+        let metadata = models
+            .iter()
+            .map(|m| (m.id.clone(), state.discovery.metadata(&m.id)))
             .collect();
-        Ok(Response::new(ListModelsResponse { models }))
+        Ok(Response::new(ListModelsResponse { models, metadata }))
     }
 
     type ChatCompletionStream = Pin<Box<dyn Stream<Item = ChunkResult> + Send>>;
@@ -88,8 +105,10 @@ impl Gateway for GatewayService {
         &self,
         request: Request<ChatCompletionRequest>,
     ) -> Result<Response<Self::ChatCompletionStream>, Status> {
-        let caller = self.caller(&request)?;
+        let (in_flight, state, caller) = self.admit(&request)?;
         let request_id = request_id(&request);
+        let surface = crate::metrics::Surface::of(request.metadata());
+        let deadline = crate::resilience::deadline(request.metadata());
         let mut req = request.into_inner();
         let mut log = RequestLog::start(
             request_id,
@@ -97,8 +116,20 @@ impl Gateway for GatewayService {
             req.model.clone(),
             req.stream,
         );
-        match self.start_chat(&caller, &mut req, &mut log).await {
-            Ok(stream) => Ok(Response::new(stream)),
+        log.observe(state.metrics.clone(), surface);
+        match self
+            .start_chat(&state, &caller, &mut req, deadline, &mut log)
+            .await
+        {
+            Ok((stream, headers)) => {
+                let mut response = Response::new(Box::pin(self.drain.guard(
+                    in_flight,
+                    stream,
+                    || Err(crate::lifecycle::shutting_down()),
+                )) as Self::ChatCompletionStream);
+                crate::resilience::set_metadata(response.metadata_mut(), &headers);
+                Ok(response)
+            }
             Err(err) => {
                 log.fail(&err);
                 Err(err.into())
@@ -110,10 +141,13 @@ impl Gateway for GatewayService {
         &self,
         request: Request<EmbedRequest>,
     ) -> Result<Response<EmbedResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let (_in_flight, state, caller) = self.admit(&request)?;
         let request_id = request_id(&request);
+        let surface = crate::metrics::Surface::of(request.metadata());
+        let deadline = crate::resilience::deadline(request.metadata());
         let mut req = request.into_inner();
         let mut log = RequestLog::start(request_id, caller.name.clone(), req.model.clone(), false);
+        log.observe(state.metrics.clone(), surface);
         let result = async {
             if req.model.is_empty() {
                 return Err(GatewayError::invalid(
@@ -127,15 +161,14 @@ impl Gateway for GatewayService {
             if !caller.may_use(&req.model) {
                 return Err(auth::not_allowed(&caller, &req.model));
             }
-            let target = self.state.router.resolve(&req.model)?;
-            log.provider.clone_from(&target.provider_name);
-            log.upstream_model.clone_from(&target.upstream_model);
-            req.model = target.upstream_model;
-            target.provider.embed(req).await
+            let req = std::mem::take(&mut req);
+            crate::resilience::embed(&state.router, &caller, req, deadline, &mut log).await
         }
         .await;
         match result {
-            Ok(resp) => {
+            Ok(answer) => {
+                let resp = answer.response;
+                log.response_model(&resp.model);
                 if let Some(usage) = resp.usage {
                     log.usage(modelgate::v1::Usage {
                         prompt_tokens: usage.prompt_tokens,
@@ -144,7 +177,9 @@ impl Gateway for GatewayService {
                     });
                 }
                 log.finish();
-                Ok(Response::new(resp))
+                let mut response = Response::new(resp);
+                crate::resilience::set_metadata(response.metadata_mut(), &answer.headers);
+                Ok(response)
             }
             Err(err) => {
                 log.fail(&err);
@@ -159,44 +194,37 @@ impl GatewayService {
     /// failures before any output are returned as the RPC's status.
     async fn start_chat(
         &self,
+        state: &CoreState,
         caller: &Caller,
         req: &mut ChatCompletionRequest,
+        deadline: Option<tokio::time::Instant>,
         log: &mut RequestLog,
-    ) -> Result<<Self as Gateway>::ChatCompletionStream, GatewayError> {
+    ) -> Result<
+        (
+            <Self as Gateway>::ChatCompletionStream,
+            Vec<(String, String)>,
+        ),
+        GatewayError,
+    > {
         validate(req)?;
         if !caller.may_use(&req.model) {
             return Err(auth::not_allowed(caller, &req.model));
         }
-        let target = self.state.router.resolve(&req.model)?;
-        log.provider.clone_from(&target.provider_name);
-        log.upstream_model.clone_from(&target.upstream_model);
-        let upstream_req = ChatCompletionRequest {
-            model: target.upstream_model.clone(),
-            ..std::mem::take(req)
-        };
-        let mut upstream = target.provider.chat(upstream_req).await?;
-        let first = match upstream.next().await {
-            Some(Ok(chunk)) => chunk,
-            Some(Err(err)) => return Err(err),
-            None => {
-                return Err(GatewayError::new(
-                    modelgate::error::ErrorKind::Unavailable,
-                    format!(
-                        "upstream `{}` returned an empty answer",
-                        target.provider_name
-                    ),
-                )
-                .with_http_status(502));
-            }
-        };
+        // Retries, fallbacks and balancing happen in here, before the first chunk is sent.
+        let answer =
+            crate::resilience::chat(&state.router, caller, std::mem::take(req), deadline, log)
+                .await?;
+        let (first, upstream) = (answer.first, answer.rest);
         log.first_chunk();
+        log.response_model(&first.model);
         if let Some(usage) = first.usage {
             log.usage(usage);
         }
         let log = std::mem::replace(log, RequestLog::detached());
         let relay = Relay { upstream, log };
-        Ok(Box::pin(
-            futures::stream::once(async move { Ok(first) }).chain(relay),
+        Ok((
+            Box::pin(futures::stream::once(async move { Ok(first) }).chain(relay)),
+            answer.headers,
         ))
     }
 }

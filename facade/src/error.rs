@@ -62,6 +62,17 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if let Some(wait) = self.0.retry_after() {
+            let secs = wait.as_millis().div_ceil(1000);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs as u64));
+            response.headers_mut().insert(
+                header::HeaderName::from_static("retry-after-ms"),
+                HeaderValue::from(wait.as_millis() as u64),
+            );
+        }
+        crate::forwarded::append(response.headers_mut(), self.0.headers());
         response
     }
 }

@@ -2,12 +2,19 @@
 //! It holds no provider logic; every model call is an RPC.
 
 pub mod core_client;
+pub mod cors;
+pub mod drain;
 pub mod error;
+pub mod forwarded;
+pub mod observe;
+pub mod openapi;
+pub mod read_timeouts;
 pub mod request;
 pub mod response;
 pub mod routes;
 pub mod server;
 pub mod sse;
+pub mod tls;
 
 use modelgate::error::{ErrorKind, GatewayError};
 

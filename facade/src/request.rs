@@ -93,7 +93,7 @@ pub fn chat_request_from_json(body: &[u8]) -> Result<ChatCompletionRequest> {
         max_completion_tokens: opt_u32(&mut map, root, "max_completion_tokens", 0)?,
         stop: stop_from_json(&mut map)?,
         seed: opt_i64(&mut map, root, "seed")?,
-        n: opt_u32(&mut map, root, "n", 0)?,
+        n: opt_n(&mut map)?,
         presence_penalty: opt_f64(&mut map, root, "presence_penalty")?,
         frequency_penalty: opt_f64(&mut map, root, "frequency_penalty")?,
         logit_bias: logit_bias_from_json(&mut map)?,
@@ -476,6 +476,22 @@ fn response_format_from_json(map: &mut Object) -> Result<Option<ResponseFormat>>
 // ---------------------------------------------------------------------------
 // Generic field access
 
+/// Deepest JSON nesting accepted. Every JSON level becomes two protobuf
+/// messages (`Struct`/`ListValue` and `Value`), and protobuf decoders stop at
+/// 100: a body nested past this would be accepted here and then fail to
+/// cross to the core.
+const MAX_DEPTH: usize = 32;
+
+/// Nesting depth of `value` (a scalar is 1); serde_json's own limit of 128
+/// bounds the recursion.
+fn depth(value: &Value) -> usize {
+    1 + match value {
+        Value::Array(items) => items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 fn parse_object(body: &[u8]) -> Result<Object> {
     // serde_json refuses nesting deeper than 128 levels with an error (no
     // stack overflow), which lands here as a 400 like any other syntax error.
@@ -485,6 +501,14 @@ fn parse_object(body: &[u8]) -> Result<Object> {
             format!("We could not parse the JSON body of your request: {e}"),
         )
     })?;
+    if depth(&value) > MAX_DEPTH {
+        return Err(GatewayError::new(
+            ErrorKind::InvalidRequest,
+            format!(
+                "We could not parse the JSON body of your request: it is nested deeper than {MAX_DEPTH} levels."
+            ),
+        ));
+    }
     match value {
         Value::Object(map) => Ok(map),
         other => Err(GatewayError::new(
@@ -564,6 +588,22 @@ fn opt_u32(map: &mut Object, parent: Path<'_>, key: &str, min: u32) -> Result<Op
     take(map, key)
         .map(|v| u32_from_json(&v, parent.key(key), min))
         .transpose()
+}
+
+/// OpenAI's own limit on `n`: past it, one request would have the upstream
+/// generate (and the gateway relay) an unbounded number of answers.
+const MAX_N: u32 = 128;
+
+fn opt_n(map: &mut Object) -> Result<Option<u32>> {
+    let root = Path::Root;
+    match opt_u32(map, root, "n", 0)? {
+        Some(n) if n > MAX_N => Err(above_maximum(
+            root.key("n"),
+            i128::from(MAX_N),
+            i128::from(n),
+        )),
+        n => Ok(n),
+    }
 }
 
 fn opt_i64(map: &mut Object, parent: Path<'_>, key: &str) -> Result<Option<i64>> {

@@ -4,17 +4,23 @@
 //! to bytes (no intermediate `serde_json::Value`): [`chunk_json`] runs once per
 //! streamed token batch. SSE framing (`data: …\n\n`) is the caller's.
 
+use std::collections::HashMap;
+
 use base64::Engine as _;
 use modelgate::v1::{
-    ChatCompletionChunk, Choice, Delta, EmbedResponse, Embedding, Model, Role, ToolCall, Usage,
+    ChatCompletionChunk, Choice, Delta, EmbedResponse, Embedding, Model, ModelMetadata, Role,
+    ToolCall, Usage,
 };
 use prost_types::value::Kind;
 use serde::{Serialize, Serializer};
 
 use crate::request::EncodingFormat;
 
+mod model_metadata;
 #[cfg(test)]
 mod tests;
+
+use model_metadata::MetadataOut;
 
 const CHUNK_OBJECT: &str = "chat.completion.chunk";
 
@@ -403,20 +409,25 @@ pub fn embeddings_json(resp: &EmbedResponse, format: EncodingFormat) -> Vec<u8> 
     )
 }
 
-/// `GET /v1/models` answer: `{"object":"list","data":[{"id","object":"model","created","owned_by"}]}`.
-pub fn models_json(models: &[Model]) -> Vec<u8> {
+/// `GET /v1/models` answer: `{"object":"list","data":[{"id","object":"model","created","owned_by"}]}`,
+/// each entry followed by the LobeChat keys its `metadata` entry knows.
+pub fn models_json(models: &[Model], metadata: &HashMap<String, ModelMetadata>) -> Vec<u8> {
     to_json(
         &ModelListOut {
             object: "list",
-            data: models.iter().map(ModelOut::from).collect(),
+            data: models
+                .iter()
+                .map(|m| ModelOut::new(m, metadata.get(&m.id)))
+                .collect(),
         },
-        32 + models.len() * 96,
+        32 + models.len() * 256,
     )
 }
 
-/// `GET /v1/models/{id}` answer: `{"id","object":"model","created","owned_by"}`.
-pub fn model_json(model: &Model) -> Vec<u8> {
-    to_json(&ModelOut::from(model), 128)
+/// `GET /v1/models/{id}` answer: `{"id","object":"model","created","owned_by"}` and the
+/// LobeChat keys `metadata` knows.
+pub fn model_json(model: &Model, metadata: Option<&ModelMetadata>) -> Vec<u8> {
+    to_json(&ModelOut::new(model, metadata), 256)
 }
 
 /// The lower-case OpenAI name of a role (`None` for unspecified or unknown).
@@ -732,15 +743,18 @@ struct ModelOut<'a> {
     object: &'static str,
     created: i64,
     owned_by: &'a str,
+    #[serde(flatten)]
+    metadata: Option<MetadataOut<'a>>,
 }
 
-impl<'a> From<&'a Model> for ModelOut<'a> {
-    fn from(model: &'a Model) -> Self {
+impl<'a> ModelOut<'a> {
+    fn new(model: &'a Model, metadata: Option<&'a ModelMetadata>) -> Self {
         Self {
             id: &model.id,
             object: "model",
             created: model.created,
             owned_by: &model.owned_by,
+            metadata: metadata.map(MetadataOut::from),
         }
     }
 }

@@ -31,6 +31,10 @@ pub fn router(core: CoreClient, body_limit: usize) -> Router {
         .route("/v1/embeddings", post(embeddings))
         .route("/health", get(health))
         .route("/health/ready", get(ready))
+        .route(
+            "/metrics",
+            get(modelgate_telemetry::prometheus::metrics_handler),
+        )
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(core)
@@ -81,6 +85,7 @@ fn rpc<T>(headers: &HeaderMap, message: T) -> tonic::Request<T> {
     {
         meta.insert("x-request-id", value);
     }
+    crate::observe::mark_rpc(meta);
     request
 }
 
@@ -95,6 +100,9 @@ fn json(bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(get, path = "/v1/models", tag = "OpenAI",
+    responses((status = 200, description = "The models this key may use", body = crate::openapi::schema::ModelList),
+        (status = 401, description = "Missing or unknown key", body = crate::openapi::schema::ErrorResponse)))]
 async fn list_models(State(core): State<CoreClient>, headers: HeaderMap) -> ApiResult {
     let models = core
         .gateway
@@ -102,9 +110,12 @@ async fn list_models(State(core): State<CoreClient>, headers: HeaderMap) -> ApiR
         .list_models(rpc(&headers, ListModelsRequest {}))
         .await?
         .into_inner();
-    Ok(json(models_json(&models.models)))
+    Ok(json(models_json(&models.models, &models.metadata)))
 }
 
+#[utoipa::path(get, path = "/v1/models/{id}", tag = "OpenAI",
+    params(("id" = String, Path, description = "A model id; may contain `/`")),
+    responses((status = 200, body = crate::openapi::schema::Model), (status = 404, body = crate::openapi::schema::ErrorResponse)))]
 async fn get_model(
     State(core): State<CoreClient>,
     headers: HeaderMap,
@@ -117,11 +128,17 @@ async fn get_model(
         .await?
         .into_inner();
     match models.models.iter().find(|m| m.id == id) {
-        Some(model) => Ok(json(model_json(model))),
+        Some(model) => Ok(json(model_json(model, models.metadata.get(&model.id)))),
         None => Err(ApiError(crate::not_found_model(&id))),
     }
 }
 
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "OpenAI",
+    request_body = crate::openapi::schema::ChatCompletionRequest,
+    responses((status = 200, description = "A completion, or with `stream: true` SSE `data: {chunk}` events ending in `data: [DONE]`",
+            content((crate::openapi::schema::ChatCompletion = "application/json"),
+                (crate::openapi::schema::ChatCompletionChunk = "text/event-stream"))),
+        (status = "4XX", body = crate::openapi::schema::ErrorResponse), (status = "5XX", body = crate::openapi::schema::ErrorResponse)))]
 async fn chat_completions(
     State(core): State<CoreClient>,
     headers: HeaderMap,
@@ -130,15 +147,17 @@ async fn chat_completions(
     let request = chat_request_from_json(&body(raw)?)?;
     let stream = request.stream;
     let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
-    let mut chunks = core
+    let response = core
         .gateway
         .clone()
         .chat_completion(rpc(&headers, request))
-        .await?
-        .into_inner();
+        .await?;
+    let forwarded = crate::forwarded::from_metadata(response.metadata());
+    let mut chunks = response.into_inner();
     if stream {
         let body = Body::from_stream(sse_body(chunks, include_usage));
         return Ok((
+            forwarded,
             [
                 (
                     header::CONTENT_TYPE,
@@ -158,29 +177,35 @@ async fn chat_completions(
     while let Some(chunk) = chunks.next().await {
         builder.push(chunk?);
     }
-    Ok(json(builder.finish()))
+    Ok((forwarded, json(builder.finish())).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/embeddings", tag = "OpenAI",
+    request_body = crate::openapi::schema::EmbeddingsRequest,
+    responses((status = 200, body = crate::openapi::schema::EmbeddingsResponse),
+        (status = "4XX", body = crate::openapi::schema::ErrorResponse), (status = "5XX", body = crate::openapi::schema::ErrorResponse)))]
 async fn embeddings(
     State(core): State<CoreClient>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let (request, format) = embed_request_from_json(&body(raw)?)?;
-    let response = core
-        .gateway
-        .clone()
-        .embed(rpc(&headers, request))
-        .await?
-        .into_inner();
-    Ok(json(embeddings_json(&response, format)))
+    let response = core.gateway.clone().embed(rpc(&headers, request)).await?;
+    let forwarded = crate::forwarded::from_metadata(response.metadata());
+    let response = response.into_inner();
+    Ok((forwarded, json(embeddings_json(&response, format))).into_response())
 }
 
+#[utoipa::path(get, path = "/health", tag = "Operations", security(()),
+    responses((status = 200, description = "The process is up", body = crate::openapi::schema::Status)))]
 async fn health() -> Response {
     json(br#"{"status":"ok"}"#.to_vec())
 }
 
 /// Ready when the core answers its health check with SERVING.
+#[utoipa::path(get, path = "/health/ready", tag = "Operations", security(()),
+    responses((status = 200, description = "The core is serving", body = crate::openapi::schema::Status),
+        (status = 503, description = "Not ready", body = crate::openapi::schema::Status)))]
 async fn ready(State(core): State<CoreClient>) -> Response {
     let mut health = core.health.clone();
     let check = health.check(HealthCheckRequest {

@@ -5,7 +5,6 @@ use std::future::Future;
 
 use axum::Router;
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
 use modelgate::error::{ErrorKind, GatewayError};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -13,13 +12,21 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 
 use crate::core_client::CoreClient;
 use crate::error::ApiError;
+use crate::read_timeouts::ReadTimeouts;
 
-/// The complete HTTP application.
-pub fn app(core: CoreClient, body_limit: usize) -> Router {
-    crate::routes::router(core, body_limit)
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+/// The complete HTTP application. `cors_origins`: `cors.allow_origins` from
+/// the config (empty: CORS off).
+pub fn app(core: CoreClient, body_limit: usize, cors_origins: &[String]) -> Router {
+    let app = crate::routes::router(core, body_limit)
+        .merge(crate::openapi::router())
+        // Inside the request-id layers, so panics, errors and streams all
+        // carry the id and every log line of the request sits in its span.
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn(crate::observe::middleware))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(crate::observe::trace_layer())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    crate::cors::apply(app, cors_origins)
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -31,17 +38,12 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     .into_response()
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves.
+/// Serves `app` on `listener` until `shutdown` resolves, with the default
+/// header and body read timeouts (slow clients are cut off).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = listener.tap_io(|tcp| {
-        // Small SSE events must leave at once.
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::read_timeouts::serve_with(listener, app, shutdown, ReadTimeouts::default()).await
 }

@@ -19,6 +19,24 @@ pub(crate) const ERROR_404_ROUTE: &str = r#"{"error":{"message":"mock-upstream: 
 /// Body of the `garbage` scenario: not SSE, not UTF-8.
 pub(crate) const GARBAGE: &[u8] = b"\x00\xff not sse at all {{{\n\n";
 
+/// One event of the `endless` scenario: a valid content chunk.
+pub(crate) const ENDLESS_EVENT: &str = "data: {\"id\":\"chatcmpl-endless\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"endless\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"la \"},\"finish_reason\":null}]}\n\n";
+
+/// Size of the one content delta of the `huge-event` scenario.
+pub(crate) const HUGE_EVENT_BYTES: usize = 10 * 1000 * 1000;
+
+/// The `huge-event` body: one valid chunk whose content is
+/// [`HUGE_EVENT_BYTES`] long, on a single `data:` line, then `[DONE]`.
+pub(crate) fn huge_event() -> Vec<u8> {
+    let head = br#"data: {"id":"chatcmpl-huge","object":"chat.completion.chunk","created":1,"model":"huge-event","choices":[{"index":0,"delta":{"role":"assistant","content":""#;
+    let tail = b"\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+    let mut body = Vec::with_capacity(head.len() + HUGE_EVENT_BYTES + tail.len());
+    body.extend_from_slice(head);
+    body.resize(head.len() + HUGE_EVENT_BYTES, b'a');
+    body.extend_from_slice(tail);
+    body
+}
+
 /// A valid 1×1 transparent PNG (signature, IHDR, IDAT, IEND).
 pub(crate) const PIXEL_PNG: &[u8] = &[
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,

@@ -4,7 +4,10 @@
 
 mod body;
 mod canned;
+mod endless;
 mod fixtures;
+mod flaky;
+pub mod fuzz_input;
 mod native;
 mod record;
 mod scenarios;

@@ -16,6 +16,13 @@ const HTML: &str = "text/html";
 const SLOW_INTERVAL: Duration = Duration::from_millis(200);
 /// Events of the `text` stream the `reset` scenario sends before it aborts.
 const RESET_AFTER_EVENTS: usize = 3;
+/// Events of the `text` stream `hang-mid-stream` sends before it falls silent.
+const HANG_AFTER_EVENTS: usize = 3;
+/// Silence of `hang-mid-stream`: longer than any test runs.
+const HANG_FOR: Duration = Duration::from_secs(3600);
+/// Pieces the `huge-event` body is written in.
+const HUGE_PIECE: usize = 64 * 1024;
+const TEXT: &str = "text/plain; charset=utf-8";
 
 pub(crate) enum Action {
     Reply(Plan),
@@ -114,6 +121,30 @@ pub(crate) fn chat(model: &str, stream: bool, fx: &Fixtures) -> Action {
             plan
         }
         ("garbage", true) => Plan::sse(&Bytes::from_static(canned::GARBAGE)),
+        ("hang-mid-stream", true) => {
+            let events = split_sse_events(&fx.get(Fixture::StreamText));
+            let (head, rest) = events.split_at(HANG_AFTER_EVENTS.min(events.len()));
+            Plan {
+                chunks: vec![Bytes::from(head.concat()), Bytes::from(rest.concat())],
+                interval: HANG_FOR,
+                ..sse(Fixture::StreamText)
+            }
+        }
+        ("huge-event", true) => {
+            let body = Bytes::from(canned::huge_event());
+            let chunks = (0..body.len())
+                .step_by(HUGE_PIECE)
+                .map(|at| body.slice(at..(at + HUGE_PIECE).min(body.len())))
+                .collect();
+            Plan {
+                chunks,
+                ..sse(Fixture::StreamText)
+            }
+        }
+        ("wrong-content-type", true) => Plan {
+            content_type: TEXT,
+            ..sse(Fixture::StreamText)
+        },
         // `text`, unlisted models, and the cells marked "—" in the table.
         (_, false) => json(StatusCode::OK, Fixture::ChatText),
         (_, true) => sse(Fixture::StreamText),

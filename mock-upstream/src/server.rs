@@ -33,6 +33,8 @@ pub(crate) struct AppState {
     pub(crate) recorder: Recorder,
     pub(crate) stats: StatsHub,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Requests per model, for the `fail-N-…` scenarios.
+    pub(crate) counters: crate::flaky::Counters,
 }
 
 impl AppState {
@@ -85,6 +87,7 @@ impl MockUpstream {
             recorder: Recorder::default(),
             stats: StatsHub::new(),
             shutdown: shutdown_rx.clone(),
+            counters: Default::default(),
         };
         let recorder = state.recorder.clone();
         let stats = state.stats.clone();
@@ -196,6 +199,12 @@ async fn chat(
         return st.reply(scenarios::invalid_json());
     };
     let stream = json.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    if stream && model_of(&json) == "endless" {
+        return crate::endless::respond(st.stats.open());
+    }
+    if let Some(response) = crate::flaky::respond(&st, model_of(&json), stream).await {
+        return response;
+    }
     match scenarios::chat(model_of(&json), stream, &st.fixtures) {
         Action::Reply(plan) => st.reply(plan),
         Action::Hang => hang(st).await,

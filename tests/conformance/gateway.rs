@@ -55,6 +55,7 @@ impl Gateway {
         let app = server::app(
             CoreClient::in_process(core.routes.clone()),
             config.server.body_limit_bytes,
+            &config.cors.allow_origins,
         );
         tokio::spawn(grpc::serve(grpc_listener, core.routes, wait()));
         let http_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

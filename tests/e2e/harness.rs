@@ -6,6 +6,7 @@ use mock_upstream::MockUpstream;
 use modelgate_core::config::{Config, MapEnv};
 use modelgate_core::grpc::{self, Core};
 use modelgate_facade::core_client::CoreClient;
+use modelgate_facade::read_timeouts::{self, ReadTimeouts};
 use modelgate_facade::server;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -31,7 +32,8 @@ pub struct Gateway {
     _stop: watch::Sender<bool>,
 }
 
-fn config_yaml(mock_base: &str, body_limit_mb: Option<u32>) -> String {
+/// The standard test config for a mock upstream at `mock_base`.
+pub fn config_yaml(mock_base: &str, body_limit_mb: Option<u32>) -> String {
     let server = body_limit_mb
         .map(|mb| format!("server: {{ body_limit_mb: {mb} }}\n"))
         .unwrap_or_default();
@@ -61,6 +63,20 @@ impl Gateway {
     }
 
     pub async fn start_with(mode: Mode, body_limit_mb: Option<u32>) -> Self {
+        Self::start_config(mode, |base| config_yaml(base, body_limit_mb)).await
+    }
+
+    /// With the config `yaml` makes from the mock upstream's base URL.
+    pub async fn start_config(mode: Mode, yaml: impl FnOnce(&str) -> String) -> Self {
+        Self::start_custom(mode, yaml, ReadTimeouts::default()).await
+    }
+
+    /// As `start_config`, with the HTTP server's client read timeouts.
+    pub async fn start_custom(
+        mode: Mode,
+        yaml: impl FnOnce(&str) -> String,
+        timeouts: ReadTimeouts,
+    ) -> Self {
         let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
             .await
             .expect("mock upstream starts");
@@ -68,12 +84,8 @@ impl Gateway {
             ("TEST_CLIENT_KEY", CLIENT_KEY),
             ("TEST_PROVIDER_KEY", PROVIDER_KEY),
         ]);
-        let config = Config::from_yaml_str(
-            &config_yaml(&mock.base_url(), body_limit_mb),
-            "test.yaml",
-            &env,
-        )
-        .expect("test config is valid");
+        let config = Config::from_yaml_str(&yaml(&mock.base_url()), "test.yaml", &env)
+            .expect("test config is valid");
         let core = Core::new(&config).await.expect("core builds");
         let (stop, stopped) = watch::channel(false);
         let wait = move || {
@@ -91,8 +103,17 @@ impl Gateway {
         tokio::spawn(grpc::serve(grpc_listener, core.routes, wait()));
         let http_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
         let http = http_listener.local_addr().expect("addr");
-        let app = server::app(client, config.server.body_limit_bytes);
-        tokio::spawn(server::serve(http_listener, app, wait()));
+        let app = server::app(
+            client,
+            config.server.body_limit_bytes,
+            &config.cors.allow_origins,
+        );
+        tokio::spawn(read_timeouts::serve_with(
+            http_listener,
+            app,
+            wait(),
+            timeouts,
+        ));
         Self {
             http,
             grpc: grpc_addr,

@@ -4,7 +4,16 @@
 //! upstream replaying recorded provider wire data.
 
 mod chat;
+mod client_misbehaviour;
+mod cors;
+mod docs;
 mod errors;
 mod grpc;
 mod harness;
+mod lifecycle;
+mod misbehaviour;
+mod model_metadata;
+mod request_id;
+mod resilience;
 mod security;
+mod tls;

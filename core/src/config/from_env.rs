@@ -70,6 +70,7 @@ pub(super) fn build(env: &dyn Env) -> Result<Config, ConfigError> {
         cors: CorsConfig::default(),
         providers,
         model_list: Vec::new(),
+        router: Default::default(),
         notices,
     })
 }

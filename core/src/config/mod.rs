@@ -7,9 +7,11 @@
 mod env;
 mod error;
 mod from_env;
+mod lifecycle;
 mod model_list;
 mod providers;
 mod raw;
+mod routing;
 mod validate;
 
 // Tests unwrap: a panic there is a failed test, which is the point.
@@ -28,6 +30,9 @@ use secrecy::SecretString;
 pub use env::{Env, MapEnv, ProcessEnv};
 pub use error::ConfigError;
 pub use providers::ProviderKind;
+pub use routing::{
+    DeploymentRouting, KeyLimits, RouterSettings, RoutingStrategy, alternatives_for,
+};
 
 /// Everything the gateway needs to start, validated.
 #[derive(Debug, Clone)]
@@ -41,15 +46,28 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderConfig>,
     /// Aliases (`model_name`) and their deployments, in file order; one alias may repeat.
     pub model_list: Vec<Deployment>,
+    /// `router_settings`: retries, timeouts, fallbacks, balancing, cooldowns.
+    pub router: RouterSettings,
     /// One line each: sections or keys accepted but not acted on yet, or ignored.
     pub notices: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     pub http: SocketAddr,
     pub grpc: SocketAddr,
     pub body_limit_bytes: usize,
+    /// How long in-flight requests get to finish after SIGTERM/SIGINT.
+    pub shutdown_grace: Duration,
+    /// Serve HTTP and gRPC over TLS with these PEM files.
+    pub tls: Option<TlsFiles>,
+}
+
+/// PEM certificate chain and private key files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +76,8 @@ impl Default for ServerConfig {
             http: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8001)),
             grpc: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 50051)),
             body_limit_bytes: 32 * 1024 * 1024,
+            shutdown_grace: Duration::from_secs(30),
+            tls: None,
         }
     }
 }
@@ -75,6 +95,8 @@ pub struct ClientKey {
     pub key: SecretString,
     /// `None` or `["*"]`: every model. An entry ending in `*` is a prefix pattern (`openai/*`).
     pub models: Option<Vec<String>>,
+    /// `rpm`, `tpm`, `max_parallel_requests`.
+    pub limits: KeyLimits,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -144,6 +166,8 @@ pub struct Deployment {
     /// The model sent upstream (after the provider prefix); `*` passes the requested one through.
     pub upstream_model: String,
     pub model_info: Option<serde_json::Value>,
+    /// Timeouts, weights and retries of this entry.
+    pub routing: DeploymentRouting,
 }
 
 /// What `source` says when there is no file.

@@ -8,8 +8,9 @@ use super::env::{Env, key_text, resolve};
 use super::error::{ConfigError, child, index};
 use super::providers::{Draft, check_header, find_preset, parse_api_base, parse_timeout};
 use super::raw::{RawModelEntry, Scalar};
+use super::routing::{count, weight};
 use super::validate::{Notices, non_empty_secret};
-use super::{Deployment, ProviderConfig};
+use super::{Deployment, DeploymentRouting, ProviderConfig};
 
 const SECTION: &str = "model_list";
 
@@ -22,6 +23,12 @@ const USED_PARAMS: &[&str] = &[
     "api_version",
     "timeout",
     "extra_headers",
+    "stream_timeout",
+    "rpm",
+    "tpm",
+    "weight",
+    "max_retries",
+    "order",
 ];
 
 /// Splits `litellm_params.model` into (provider, upstream model) as LiteLLM does: at the first
@@ -162,6 +169,41 @@ pub(super) fn deployments(
         if let Some(Scalar(timeout)) = &params.timeout {
             draft.timeout = Some(parse_timeout(timeout, &child(&params_path, "timeout"))?);
         }
+        let at = |key: &str| child(&params_path, key);
+        let mut routing = DeploymentRouting {
+            timeout: draft.timeout,
+            stream_timeout: params
+                .stream_timeout
+                .as_ref()
+                .map(|Scalar(s)| parse_timeout(s, &at("stream_timeout")))
+                .transpose()?,
+            rpm: params
+                .rpm
+                .as_ref()
+                .map(|Scalar(s)| count(s, &at("rpm")))
+                .transpose()?,
+            tpm: params
+                .tpm
+                .as_ref()
+                .map(|Scalar(s)| count(s, &at("tpm")))
+                .transpose()?,
+            weight: params
+                .weight
+                .as_ref()
+                .map(|Scalar(s)| weight(s, &at("weight")))
+                .transpose()?,
+            max_retries: params
+                .max_retries
+                .as_ref()
+                .map(|Scalar(s)| count(s, &at("max_retries")))
+                .transpose()?,
+            order: params
+                .order
+                .as_ref()
+                .map(|Scalar(s)| count(s, &at("order")))
+                .transpose()?,
+            id: None,
+        };
         for (header, Scalar(value)) in params.extra_headers.map(|h| h.0).unwrap_or_default() {
             check_header(
                 &header,
@@ -189,11 +231,20 @@ pub(super) fn deployments(
                 )
             })?),
         };
+        routing.id = model_info
+            .as_ref()
+            .and_then(|info| info.get("id"))
+            .and_then(|id| match id {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
         deployments.push(Deployment {
             model_name,
             provider,
             upstream_model: upstream.to_owned(),
             model_info,
+            routing,
         });
     }
     Ok(deployments)

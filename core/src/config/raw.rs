@@ -25,6 +25,15 @@ pub(super) struct RawServer {
     pub http: Option<Scalar>,
     pub grpc: Option<Scalar>,
     pub body_limit_mb: Option<Scalar>,
+    pub shutdown_grace_seconds: Option<Scalar>,
+    pub tls: Option<RawTls>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTls {
+    pub cert: Option<Scalar>,
+    pub key: Option<Scalar>,
 }
 
 #[derive(Deserialize)]
@@ -39,6 +48,9 @@ pub(super) struct RawClientKey {
     pub name: Option<Scalar>,
     pub key: Option<Scalar>,
     pub models: Option<Strings>,
+    pub rpm: Option<Scalar>,
+    pub tpm: Option<Scalar>,
+    pub max_parallel_requests: Option<Scalar>,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +91,12 @@ pub(super) struct RawLitellmParams {
     pub api_version: Option<Scalar>,
     pub timeout: Option<Scalar>,
     pub extra_headers: Option<OrderedMap<Scalar>>,
+    pub stream_timeout: Option<Scalar>,
+    pub rpm: Option<Scalar>,
+    pub tpm: Option<Scalar>,
+    pub weight: Option<Scalar>,
+    pub max_retries: Option<Scalar>,
+    pub order: Option<Scalar>,
     #[serde(flatten)]
     pub other: Mapping,
 }

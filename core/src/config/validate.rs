@@ -14,7 +14,10 @@ use super::providers::{
     Draft, KIND_NAMES, ProviderKind, check_header, find_preset, parse_api_base, parse_timeout,
 };
 use super::raw::{RawAuth, RawConfig, RawCors, RawProvider, RawServer, Scalar};
-use super::{AuthConfig, ClientKey, Config, CorsConfig, ProviderConfig, ServerConfig, model_list};
+use super::{
+    AuthConfig, ClientKey, Config, CorsConfig, KeyLimits, ProviderConfig, ServerConfig, model_list,
+    routing,
+};
 
 /// modelgate's own sections, checked key by key.
 const OWN_SECTIONS: &[&str] = &["server", "auth", "cors", "providers", "model_list"];
@@ -108,6 +111,10 @@ pub(super) fn from_yaml(text: &str, env: &dyn Env) -> Result<Config, ConfigError
     let env: &dyn Env = &env;
 
     for section in LITELLM_SECTIONS {
+        // Ranked here, parsed by `routing` above.
+        if *section == "router_settings" {
+            continue;
+        }
         if let Some(value) = root.remove(*section) {
             if !matches!(value, Value::Null | Value::Mapping(_) | Value::Sequence(_)) {
                 return Err(ConfigError::at(
@@ -119,6 +126,7 @@ pub(super) fn from_yaml(text: &str, env: &dyn Env) -> Result<Config, ConfigError
             notices.push(section, ignored_section(section, &value));
         }
     }
+    let router = routing::router_settings(root.remove("router_settings"), env, &mut notices)?;
     let master_key = general_settings(root.remove("general_settings"), env, &mut notices)?;
 
     for section in ["server", "auth", "cors", "providers"] {
@@ -159,6 +167,7 @@ pub(super) fn from_yaml(text: &str, env: &dyn Env) -> Result<Config, ConfigError
         cors,
         providers,
         model_list: deployments,
+        router,
         notices: notices.into_lines(),
     })
 }
@@ -246,6 +255,12 @@ fn server(raw: Option<RawServer>) -> Result<ServerConfig, ConfigError> {
             .checked_mul(1024 * 1024)
             .ok_or_else(|| ConfigError::at(PATH, format!("{mib} MiB is too large"), fix))?;
     }
+    if let Some(Scalar(text)) = raw.shutdown_grace_seconds {
+        server.shutdown_grace = super::lifecycle::grace_seconds(&text)?;
+    }
+    if let Some(tls) = raw.tls {
+        server.tls = Some(super::lifecycle::tls_files(tls)?);
+    }
     Ok(server)
 }
 
@@ -303,7 +318,13 @@ fn auth(raw: Option<RawAuth>, master_key: Option<String>) -> Result<AuthConfig, 
             None => None,
             Some(list) => Some(model_patterns(list.0, &child(&path, "models"))?),
         };
-        let key = client_key(name, &key.0, models, &site.key)?;
+        let mut key = client_key(name, &key.0, models, &site.key)?;
+        key.limits = key_limits(
+            &raw_key.rpm,
+            &raw_key.tpm,
+            &raw_key.max_parallel_requests,
+            &path,
+        )?;
         keys.push((site, key));
     }
     if let Some(master) = master_key {
@@ -352,6 +373,27 @@ pub(super) fn client_key(
         name,
         key: SecretString::from(key),
         models,
+        limits: KeyLimits::default(),
+    })
+}
+
+/// `rpm`, `tpm` and `max_parallel_requests` of one `auth.keys[]` entry.
+fn key_limits(
+    rpm: &Option<Scalar>,
+    tpm: &Option<Scalar>,
+    parallel: &Option<Scalar>,
+    path: &str,
+) -> Result<KeyLimits, ConfigError> {
+    let read = |value: &Option<Scalar>, key: &str| {
+        value
+            .as_ref()
+            .map(|Scalar(raw)| routing::count::<u64>(raw, &child(path, key)))
+            .transpose()
+    };
+    Ok(KeyLimits {
+        rpm: read(rpm, "rpm")?,
+        tpm: read(tpm, "tpm")?,
+        max_parallel_requests: read(parallel, "max_parallel_requests")?,
     })
 }
 

@@ -75,6 +75,70 @@ pub async fn error_body(response: reqwest::Response) -> (u16, Bytes) {
     (status, Bytes::from(body))
 }
 
+/// Largest non-streamed body read from an upstream.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Sends a request and turns any non-success answer into the error the
+/// provider's own `parse_error` reads from it, scrubbed of `secret` and
+/// carrying the upstream's `Retry-After`.
+pub async fn send(
+    provider: &str,
+    secret: &str,
+    builder: reqwest::RequestBuilder,
+    parse_error: fn(&str, u16, &[u8]) -> GatewayError,
+) -> Result<reqwest::Response, GatewayError> {
+    let response = builder
+        .send()
+        .await
+        .map_err(|e| scrub(secret, transport_error(provider, &e)))?;
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    let wait = retry_after(response.headers());
+    let (status, body) = error_body(response).await;
+    let mut err = scrub(secret, parse_error(provider, status, &body));
+    if let Some(wait) = wait {
+        err = err.with_retry_after(wait);
+    }
+    Err(err)
+}
+
+/// Upstream messages may echo the provider key (masked or not).
+pub fn scrub(secret: &str, mut err: GatewayError) -> GatewayError {
+    err.message = redact(&err.message, &[secret]);
+    err
+}
+
+/// The whole body of a non-streamed answer, refusing one past [`MAX_BODY_BYTES`].
+pub async fn read_body(provider: &str, response: reqwest::Response) -> Result<Bytes, GatewayError> {
+    let mut body = Vec::new();
+    let mut pieces = response.bytes_stream();
+    while let Some(piece) = pieces.next().await {
+        let piece = piece.map_err(|e| transport_error(provider, &e))?;
+        if body.len() + piece.len() > MAX_BODY_BYTES {
+            return Err(GatewayError::new(
+                ErrorKind::Unavailable,
+                format!("upstream `{provider}` sent a body larger than {MAX_BODY_BYTES} bytes"),
+            )
+            .with_http_status(502));
+        }
+        body.extend_from_slice(&piece);
+    }
+    Ok(Bytes::from(body))
+}
+
+/// How long the upstream asks us to wait: OpenAI's `retry-after-ms`, else
+/// `retry-after` in seconds (HTTP dates are rare from APIs and are ignored).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
+        return Duration::try_from_secs_f64(ms / 1000.0).ok();
+    }
+    text("retry-after")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+}
+
 /// Removes credentials from text an upstream sent: the exact secrets given,
 /// and any word that looks like an API key (`sk-…`, even masked).
 pub fn redact(text: &str, secrets: &[&str]) -> String {

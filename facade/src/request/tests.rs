@@ -820,14 +820,25 @@ fn deeply_nested_json_is_a_400_not_a_crash() {
     assert_eq!(err.http_status(), 400);
     assert!(err.message.contains("recursion limit"), "{}", err.message);
 
-    // Nesting within the limit is passed through.
-    let mut body =
-        String::from(r#"{"model":"m","messages":[{"role":"user","content":"x"}],"thinking":"#);
-    body.push_str(&"[".repeat(100));
-    body.push_str(&"]".repeat(100));
-    body.push('}');
-    let req = chat_request_from_json(body.as_bytes()).expect("100 levels are fine");
+    // Nesting within the limit is passed through; past it (100 levels would
+    // not survive protobuf decoding on the way to the core) it is a 400.
+    let nested = |levels: usize| {
+        let mut body =
+            String::from(r#"{"model":"m","messages":[{"role":"user","content":"x"}],"thinking":"#);
+        body.push_str(&"[".repeat(levels));
+        body.push_str(&"]".repeat(levels));
+        body.push('}');
+        body
+    };
+    let req = chat_request_from_json(nested(30).as_bytes()).expect("30 levels are fine");
     assert!(req.extra.is_some());
+    let err = chat_request_from_json(nested(100).as_bytes()).expect_err("100 levels");
+    assert_eq!(err.http_status(), 400);
+    assert!(
+        err.message.contains("nested deeper than 32"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]

@@ -690,9 +690,9 @@ fn models_render_like_an_openai_compatible_list() {
             owned_by: m["owned_by"].as_str().expect("owned_by").to_owned(),
         })
         .collect();
-    assert_eq!(parse(&models_json(&models)), original);
+    assert_eq!(parse(&models_json(&models, &HashMap::new())), original);
     assert_eq!(
-        parse(&models_json(&[])),
+        parse(&models_json(&[], &HashMap::new())),
         json!({"object": "list", "data": []})
     );
 
@@ -702,7 +702,53 @@ fn models_render_like_an_openai_compatible_list() {
         owned_by: "modelgate".into(),
     };
     assert_eq!(
-        String::from_utf8(model_json(&alias)).expect("utf-8"),
+        String::from_utf8(model_json(&alias, None)).expect("utf-8"),
         r#"{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"modelgate"}"#
+    );
+}
+
+#[test]
+fn model_metadata_renders_lobechat_keys_after_openai_ones() {
+    let model = Model {
+        id: "fast".into(),
+        created: 0,
+        owned_by: "modelgate".into(),
+    };
+    let full = ModelMetadata {
+        display_name: Some("Fast".into()),
+        context_window_tokens: Some(128_000),
+        max_output: Some(16_384),
+        function_call: Some(true),
+        vision: Some(false),
+        reasoning: Some(true),
+        r#type: Some("chat".into()),
+        pricing: Some(modelgate::v1::ModelPricing {
+            input: Some(0.15),
+            output: Some(0.6),
+            cached_input: Some(0.075),
+        }),
+        enabled: Some(true),
+    };
+    assert_eq!(
+        String::from_utf8(model_json(&model, Some(&full))).expect("utf-8"),
+        concat!(
+            r#"{"id":"fast","object":"model","created":0,"owned_by":"modelgate","#,
+            r#""displayName":"Fast","contextWindowTokens":128000,"maxOutput":16384,"#,
+            r#""functionCall":true,"vision":false,"reasoning":true,"type":"chat","#,
+            r#""pricing":{"input":0.15,"output":0.6,"cachedInput":0.075},"enabled":true}"#
+        )
+    );
+    // Only known keys: no nulls, no empty pricing object.
+    let sparse = ModelMetadata {
+        enabled: Some(true),
+        pricing: Some(modelgate::v1::ModelPricing::default()),
+        ..ModelMetadata::default()
+    };
+    let metadata = HashMap::from([("fast".to_owned(), sparse)]);
+    assert_eq!(
+        parse(&models_json(&[model], &metadata)),
+        json!({"object": "list", "data": [
+            {"id": "fast", "object": "model", "created": 0, "owned_by": "modelgate", "enabled": true}
+        ]})
     );
 }

@@ -26,7 +26,7 @@ use modelgate::error::{ErrorKind, GatewayError};
 use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
 use serde_json::Value;
 
-use super::http::{error_body, redact, transport_error};
+use super::http;
 use super::openai::response::{parse_completion, parse_embeddings};
 use super::{ChunkStream, Provider};
 use crate::config::ProviderConfig;
@@ -97,33 +97,23 @@ impl Inner {
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, GatewayError> {
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| transport_error(&self.name, &e))?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        let (status, body) = error_body(response).await;
-        Err(self.scrub(errors::upstream_error(&self.name, status, &body)))
+        http::send(
+            &self.name,
+            self.auth.secret(),
+            builder,
+            errors::upstream_error,
+        )
+        .await
     }
 
     /// Upstream messages may echo the key.
     fn scrub(&self, err: GatewayError) -> GatewayError {
-        scrub_with(self.auth.secret(), err)
+        http::scrub(self.auth.secret(), err)
     }
 
     async fn body(&self, response: reqwest::Response) -> Result<bytes::Bytes, GatewayError> {
-        response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&self.name, &e))
+        http::read_body(&self.name, response).await
     }
-}
-
-fn scrub_with(secret: &str, mut err: GatewayError) -> GatewayError {
-    err.message = redact(&err.message, &[secret]);
-    err
 }
 
 impl Provider for AzureProvider {
@@ -150,7 +140,7 @@ impl Provider for AzureProvider {
             Ok(crate::providers::openai::stream::chunk_stream(
                 inner.name.clone(),
                 response,
-                move |e| scrub_with(&secret, e),
+                move |e| http::scrub(&secret, e),
             ))
         })
     }

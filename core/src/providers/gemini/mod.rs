@@ -19,7 +19,7 @@ use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::http::{error_body, redact, sse_events, transport_error};
+use super::http::{self, sse_events};
 use super::{ChunkStream, Provider, images};
 use crate::config::ProviderConfig;
 use response::Translator;
@@ -40,6 +40,9 @@ pub fn build(config: &ProviderConfig, client: &reqwest::Client) -> Arc<dyn Provi
 pub struct GeminiProvider {
     inner: Arc<Inner>,
 }
+
+/// Reads this provider's error bodies.
+const PARSE_ERROR: fn(&str, u16, &[u8]) -> GatewayError = response::upstream_error;
 
 struct Inner {
     name: String,
@@ -100,33 +103,22 @@ impl Inner {
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, GatewayError> {
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| self.scrub(transport_error(&self.name, &e)))?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        let (status, body) = error_body(response).await;
-        Err(self.scrub(response::upstream_error(&self.name, status, &body)))
+        http::send(&self.name, &self.secret(), builder, PARSE_ERROR).await
     }
 
-    /// Upstream messages may echo the provider key.
-    fn scrub(&self, mut err: GatewayError) -> GatewayError {
-        let secret = self
-            .key
+    fn scrub(&self, err: GatewayError) -> GatewayError {
+        http::scrub(&self.secret(), err)
+    }
+
+    fn secret(&self) -> String {
+        self.key
             .as_ref()
             .map(|k| k.expose_secret().to_owned())
-            .unwrap_or_default();
-        err.message = redact(&err.message, &[secret.as_str()]);
-        err
+            .unwrap_or_default()
     }
 
     async fn body(&self, response: reqwest::Response) -> Result<bytes::Bytes, GatewayError> {
-        response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&self.name, &e))
+        http::read_body(&self.name, response).await
     }
 
     /// Fetches the request's http(s) images, all at once, for inlining.

@@ -21,7 +21,7 @@ use modelgate::v1::{
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::http::{error_body, redact, transport_error};
+use super::http::{self, transport_error};
 use super::{ChunkStream, Provider, images};
 use crate::config::ProviderConfig;
 use ndjson::NdjsonDecoder;
@@ -30,8 +30,6 @@ use response::StreamState;
 /// Default cap on a non-streamed call when the config sets none (a local
 /// model may first have to load).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
-/// Largest non-streamed body read (a big batch of embeddings fits).
-const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// The adapter for an `ollama` provider entry.
 pub fn build(config: &ProviderConfig, client: &reqwest::Client) -> Arc<dyn Provider> {
@@ -51,6 +49,9 @@ pub fn build(config: &ProviderConfig, client: &reqwest::Client) -> Arc<dyn Provi
 struct OllamaProvider {
     inner: Arc<Inner>,
 }
+
+/// Reads this provider's error bodies.
+const PARSE_ERROR: fn(&str, u16, &[u8]) -> GatewayError = response::upstream_error;
 
 struct Inner {
     name: String,
@@ -81,47 +82,22 @@ impl Inner {
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, GatewayError> {
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| transport_error(&self.name, &e))?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        let (status, body) = error_body(response).await;
-        Err(self.scrub(response::upstream_error(&self.name, status, &body)))
+        http::send(&self.name, &self.secret(), builder, PARSE_ERROR).await
     }
 
-    /// Upstream messages may echo the key (a proxy's error page, say).
-    fn scrub(&self, mut err: GatewayError) -> GatewayError {
-        let secret = self
-            .key
+    fn scrub(&self, err: GatewayError) -> GatewayError {
+        http::scrub(&self.secret(), err)
+    }
+
+    fn secret(&self) -> String {
+        self.key
             .as_ref()
             .map(|k| k.expose_secret().to_owned())
-            .unwrap_or_default();
-        err.message = redact(&err.message, &[secret.as_str()]);
-        err
+            .unwrap_or_default()
     }
 
-    /// The whole body, refusing one past [`MAX_BODY_BYTES`].
-    async fn body(&self, response: reqwest::Response) -> Result<Bytes, GatewayError> {
-        let mut body = Vec::new();
-        let mut pieces = response.bytes_stream();
-        while let Some(piece) = pieces.next().await {
-            let piece = piece.map_err(|e| transport_error(&self.name, &e))?;
-            if body.len() + piece.len() > MAX_BODY_BYTES {
-                return Err(GatewayError::new(
-                    ErrorKind::Unavailable,
-                    format!(
-                        "upstream `{}` sent a response larger than {MAX_BODY_BYTES} bytes",
-                        self.name
-                    ),
-                )
-                .with_http_status(502));
-            }
-            body.extend_from_slice(&piece);
-        }
-        Ok(Bytes::from(body))
+    async fn body(&self, response: reqwest::Response) -> Result<bytes::Bytes, GatewayError> {
+        http::read_body(&self.name, response).await
     }
 
     /// Fetches every http(s) image of the request (Ollama only takes bytes).

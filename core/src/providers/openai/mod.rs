@@ -15,7 +15,7 @@ use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::http::{error_body, redact, transport_error};
+use super::http::{self, redact};
 use super::{ChunkStream, Provider};
 use crate::config::ProviderConfig;
 
@@ -26,6 +26,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 pub struct OpenAiProvider {
     inner: std::sync::Arc<Inner>,
 }
+
+/// Reads this provider's error bodies.
+const PARSE_ERROR: fn(&str, u16, &[u8]) -> GatewayError = response::upstream_error;
 
 struct Inner {
     name: String,
@@ -73,15 +76,11 @@ impl Inner {
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, GatewayError> {
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| transport_error(&self.name, &e))?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        let (status, body) = error_body(response).await;
-        Err(self.scrub(response::upstream_error(&self.name, status, &body)))
+        http::send(&self.name, &self.secret(), builder, PARSE_ERROR).await
+    }
+
+    fn scrub(&self, err: GatewayError) -> GatewayError {
+        http::scrub(&self.secret(), err)
     }
 
     fn secret(&self) -> String {
@@ -91,18 +90,8 @@ impl Inner {
             .unwrap_or_default()
     }
 
-    /// Upstream messages may echo the provider key (masked or not).
-    fn scrub(&self, mut err: GatewayError) -> GatewayError {
-        let secret = self.secret();
-        err.message = redact(&err.message, &[secret.as_str()]);
-        err
-    }
-
     async fn body(&self, response: reqwest::Response) -> Result<bytes::Bytes, GatewayError> {
-        response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&self.name, &e))
+        http::read_body(&self.name, response).await
     }
 }
 

@@ -1,0 +1,532 @@
+//! Routing and failure handling: per-key limits, then for the requested model group and its
+//! fallbacks, attempts over the group's deployments in the balancer's order — retrying
+//! transient failures with backoff, skipping deployments that cool down — all before the
+//! first chunk reaches the caller. Once content has been sent nothing is retried.
+
+pub mod balance;
+pub mod cooldown;
+pub mod fallback;
+pub mod limits;
+pub mod retry;
+pub mod timeouts;
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::StreamExt;
+use modelgate::error::{ErrorKind, GatewayError};
+use modelgate::v1::{ChatCompletionChunk, ChatCompletionRequest, EmbedRequest, EmbedResponse};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::auth::Caller;
+use crate::config::RouterSettings;
+use crate::providers::ChunkStream;
+use crate::request_log::RequestLog;
+use crate::router::{Route, Router, Target};
+use cooldown::{Health, InFlightGuard};
+use fallback::RequestOptions;
+use limits::Permit;
+use retry::Failure;
+use timeouts::AttemptLimits;
+
+pub use timeouts::deadline;
+
+/// A chat answer that has started: its first chunk, the rest (with the attempt's limits and
+/// accounting attached), and the response headers.
+pub struct ChatAnswer {
+    pub first: ChatCompletionChunk,
+    pub rest: ChunkStream,
+    /// `x-modelgate-*` and `x-ratelimit-*`.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Embeddings and their response headers.
+pub struct EmbedAnswer {
+    pub response: EmbedResponse,
+    pub headers: Vec<(String, String)>,
+}
+
+/// Runs a chat request: limits, retries, fallbacks, balancing and cooldowns. `log` learns the
+/// provider, upstream model and attempt count.
+pub async fn chat(
+    router: &Router,
+    caller: &Caller,
+    mut req: ChatCompletionRequest,
+    deadline: Option<Instant>,
+    log: &mut RequestLog,
+) -> Result<ChatAnswer, GatewayError> {
+    let mut permit = admit(router, caller).await?;
+    let options = fallback::take_options(&mut req.extra);
+    let stream = req.stream;
+    let mut attempts = 0;
+    let model = req.model.clone();
+    let result = run(
+        router,
+        caller,
+        &model,
+        &options,
+        stream,
+        deadline,
+        &mut attempts,
+        log,
+        "chat",
+        |target: Target, limits: AttemptLimits| {
+            let upstream_req = ChatCompletionRequest {
+                model: target.upstream_model.clone(),
+                ..req.clone()
+            };
+            async move {
+                let call = async {
+                    let mut upstream = target.provider.chat(upstream_req).await?;
+                    match upstream.next().await {
+                        Some(Ok(first)) => Ok((first, upstream)),
+                        Some(Err(err)) => Err(err),
+                        None => Err(GatewayError::new(
+                            ErrorKind::Unavailable,
+                            format!(
+                                "upstream `{}` returned an empty answer",
+                                target.provider_name
+                            ),
+                        )
+                        .with_http_status(502)),
+                    }
+                };
+                within(limits.first_token, &target, "sent no answer", call).await
+            }
+        },
+    )
+    .await;
+    log.attempts = attempts;
+    let (ok, headers) = finish(result, attempts, permit.as_ref())?;
+    let ((first, upstream), target, guard) = ok;
+    if let (Some(p), Some(usage)) = (permit.as_mut(), first.usage) {
+        p.set_tokens(tokens(&usage));
+    }
+    let limits = AttemptLimits::new(&target, router.settings(), stream, guard.started, deadline);
+    let rest = tail(
+        upstream,
+        Tail {
+            limits,
+            target,
+            settings: router.settings().clone(),
+            _guard: guard.guard,
+            permit,
+            done: false,
+            last_chunk: Instant::now(),
+        },
+    );
+    Ok(ChatAnswer {
+        first,
+        rest,
+        headers,
+    })
+}
+
+/// Runs an embeddings request with the same limits, retries and fallbacks as chat.
+pub async fn embed(
+    router: &Router,
+    caller: &Caller,
+    mut req: EmbedRequest,
+    deadline: Option<Instant>,
+    log: &mut RequestLog,
+) -> Result<EmbedAnswer, GatewayError> {
+    let mut permit = admit(router, caller).await?;
+    let options = fallback::take_options(&mut req.extra);
+    let mut attempts = 0;
+    let model = req.model.clone();
+    let result = run(
+        router,
+        caller,
+        &model,
+        &options,
+        false,
+        deadline,
+        &mut attempts,
+        log,
+        "embeddings",
+        |target: Target, limits: AttemptLimits| {
+            let upstream_req = EmbedRequest {
+                model: target.upstream_model.clone(),
+                ..req.clone()
+            };
+            async move {
+                let call = target.provider.embed(upstream_req);
+                within(limits.total, &target, "did not answer", call).await
+            }
+        },
+    )
+    .await;
+    log.attempts = attempts;
+    let (ok, headers) = finish(result, attempts, permit.as_ref())?;
+    let (response, _target, _guard) = ok;
+    if let (Some(p), Some(usage)) = (permit.as_mut(), response.usage) {
+        p.set_tokens(usage.total_tokens.max(usage.prompt_tokens));
+    }
+    Ok(EmbedAnswer { response, headers })
+}
+
+/// The caller's key limits; `None` when the key has none.
+async fn admit(router: &Router, caller: &Caller) -> Result<Option<Permit>, GatewayError> {
+    match router.key_limits(&caller.name) {
+        Some(limits) => limits::acquire(router.limiter(), &caller.name, limits)
+            .await
+            .map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The attempt that succeeded, with its deployment's in-flight slot and start time.
+struct Started {
+    guard: InFlightGuard,
+    started: Instant,
+}
+
+type Attempted<T> = (T, Target, Started);
+
+/// Response headers, in order.
+type Headers = Vec<(String, String)>;
+
+/// Adds the debugging and rate-limit headers to the outcome.
+fn finish<T>(
+    result: Result<Attempted<T>, (GatewayError, Option<Target>)>,
+    attempts: u32,
+    permit: Option<&Permit>,
+) -> Result<(Attempted<T>, Headers), GatewayError> {
+    let mut headers = vec![("x-modelgate-attempts".to_owned(), attempts.to_string())];
+    let served = match &result {
+        Ok((_, target, _)) => Some(target),
+        Err((_, target)) => target.as_ref(),
+    };
+    if let Some(target) = served {
+        headers.push(("x-modelgate-provider".into(), target.provider_name.clone()));
+        headers.push(("x-modelgate-deployment".into(), target.id.clone()));
+    }
+    if let Some(permit) = permit {
+        headers.extend(permit.usage.headers());
+    }
+    match result {
+        Ok(ok) => Ok((ok, headers)),
+        Err((mut err, _)) => {
+            err.add_headers(headers);
+            Err(err)
+        }
+    }
+}
+
+fn tokens(usage: &modelgate::v1::Usage) -> u64 {
+    usage
+        .total_tokens
+        .max(usage.prompt_tokens + usage.completion_tokens)
+}
+
+/// `call`, cut off at `limit` with 504 `upstream_timeout`.
+async fn within<T>(
+    limit: Option<Instant>,
+    target: &Target,
+    what: &str,
+    call: impl Future<Output = Result<T, GatewayError>>,
+) -> Result<T, GatewayError> {
+    let Some(at) = limit else {
+        return call.await;
+    };
+    let budget = at.saturating_duration_since(Instant::now());
+    match tokio::time::timeout_at(at, call).await {
+        Ok(result) => result,
+        Err(_) => Err(timeout(
+            target,
+            &format!("{what} within {}", seconds(budget)),
+        )),
+    }
+}
+
+fn timeout(target: &Target, what: &str) -> GatewayError {
+    GatewayError::new(
+        ErrorKind::Timeout,
+        format!("upstream `{}` ({}) {what}", target.provider_name, target.id),
+    )
+    .with_code("upstream_timeout")
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+/// The requested group, then its fallbacks, until one answers.
+#[allow(clippy::too_many_arguments)]
+async fn run<T, F, Fut>(
+    router: &Router,
+    caller: &Caller,
+    model: &str,
+    options: &RequestOptions,
+    stream: bool,
+    deadline: Option<Instant>,
+    attempts: &mut u32,
+    log: &mut RequestLog,
+    operation: &'static str,
+    mut call: F,
+) -> Result<Attempted<T>, (GatewayError, Option<Target>)>
+where
+    F: FnMut(Target, AttemptLimits) -> Fut,
+    Fut: Future<Output = Result<T, GatewayError>>,
+{
+    let settings = router.settings();
+    let mut last_target = None;
+    let primary = router.resolve(model).map_err(|e| (e, None))?;
+    let mut group = Group {
+        settings,
+        options,
+        stream,
+        deadline,
+        attempts,
+        last_target: &mut last_target,
+        log,
+        operation,
+    };
+    let err = match group.attempt(&primary, &mut call).await {
+        Ok(done) => return Ok(done),
+        Err(err) => err,
+    };
+    let mut last = err;
+    let mut tried = vec![model.to_owned()];
+    for alt in fallback::alternatives(settings, options, model, retry::classify(&last)) {
+        if tried.contains(&alt) || past(deadline) {
+            continue;
+        }
+        tried.push(alt.clone());
+        // A fallback must not reach a model the key may not use.
+        if !caller.may_use(&alt) {
+            tracing::debug!(fallback = %alt, "fallback skipped: key may not use it");
+            continue;
+        }
+        let Ok(route) = router.resolve(&alt) else {
+            tracing::warn!(fallback = %alt, "fallback names an unknown model");
+            continue;
+        };
+        tracing::info!(model, fallback = %alt, error = %last.message, "falling back");
+        match group.attempt(&route, &mut call).await {
+            Ok(done) => return Ok(done),
+            Err(err) => last = err,
+        }
+    }
+    Err((last, last_target))
+}
+
+fn past(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() >= d)
+}
+
+/// What attempts over one group share.
+struct Group<'a> {
+    settings: &'a RouterSettings,
+    options: &'a RequestOptions,
+    stream: bool,
+    deadline: Option<Instant>,
+    attempts: &'a mut u32,
+    last_target: &'a mut Option<Target>,
+    log: &'a mut RequestLog,
+    operation: &'static str,
+}
+
+impl Group<'_> {
+    /// Up to `num_retries + 1` attempts over `route`'s deployments: each untried healthy one
+    /// first (no wait), then the same ones again after a backoff.
+    async fn attempt<T, F, Fut>(
+        &mut self,
+        route: &Route,
+        call: &mut F,
+    ) -> Result<Attempted<T>, GatewayError>
+    where
+        F: FnMut(Target, AttemptLimits) -> Fut,
+        Fut: Future<Output = Result<T, GatewayError>>,
+    {
+        let settings = self.settings;
+        let ordered = balance::order(route, settings.routing_strategy);
+        let retries = self
+            .options
+            .num_retries
+            .or_else(|| ordered.first().and_then(|t| t.routing.max_retries))
+            .unwrap_or(settings.num_retries);
+        let mut last_err: Option<GatewayError> = None;
+        let mut tried: Vec<usize> = Vec::new();
+        let mut waits = 0u32;
+        for attempt in 0..=retries {
+            let now = std::time::Instant::now();
+            let available: Vec<usize> = (0..ordered.len())
+                .filter(|&i| !route.pooled || ordered[i].health.cooling(now).is_none())
+                .collect();
+            if available.is_empty() {
+                return Err(last_err.unwrap_or_else(|| all_cooling(route, &ordered, now)));
+            }
+            let idx = match available.iter().find(|i| !tried.contains(i)) {
+                Some(&i) => i,
+                None => {
+                    // Every healthy deployment has failed once: wait before asking again.
+                    let asked = last_err.as_ref().and_then(GatewayError::retry_after);
+                    let wait =
+                        retry::backoff(waits, settings.retry_backoff, settings.retry_after, asked);
+                    waits += 1;
+                    if self.deadline.is_some_and(|d| Instant::now() + wait >= d) {
+                        break;
+                    }
+                    tokio::time::sleep(wait).await;
+                    available[attempt as usize % available.len()]
+                }
+            };
+            tried.push(idx);
+            let target = ordered[idx].clone();
+            *self.attempts += 1;
+            self.log.provider.clone_from(&target.provider_name);
+            self.log.upstream_model.clone_from(&target.upstream_model);
+            let span = self.log.upstream_span(self.operation);
+            let started = Instant::now();
+            let limits = AttemptLimits::new(&target, settings, self.stream, started, self.deadline);
+            let guard = target.health.start();
+            let result = call(target.clone(), limits).instrument(span).await;
+            match result {
+                Ok(value) => {
+                    target.health.record_ttft(started.elapsed());
+                    *self.last_target = Some(target.clone());
+                    return Ok((value, target, Started { guard, started }));
+                }
+                Err(err) => {
+                    drop(guard);
+                    note_failure(route.pooled, &target.health, &target.id, settings, &err);
+                    let failure = retry::classify(&err);
+                    tracing::info!(
+                        deployment = %target.id,
+                        attempt = *self.attempts,
+                        error = %err.message,
+                        "attempt failed"
+                    );
+                    *self.last_target = Some(target);
+                    last_err = Some(err);
+                    if failure != Failure::Transient || past(self.deadline) {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(last_err.unwrap_or_else(|| {
+            GatewayError::new(
+                ErrorKind::Timeout,
+                format!("no time left to call `{}` before the deadline", route.model),
+            )
+            .with_code("upstream_timeout")
+        }))
+    }
+}
+
+fn note_failure(
+    pooled: bool,
+    health: &Health,
+    id: &str,
+    settings: &RouterSettings,
+    err: &GatewayError,
+) {
+    if pooled
+        && retry::counts_against_deployment(err)
+        && health.record_failure(
+            std::time::Instant::now(),
+            settings.allowed_fails,
+            settings.cooldown_time,
+        )
+    {
+        tracing::warn!(
+            deployment = %id,
+            cooldown_s = settings.cooldown_time.as_secs_f64(),
+            "deployment cooled down after repeated failures"
+        );
+    }
+}
+
+/// 503 when every deployment of a group is cooling down.
+fn all_cooling(route: &Route, ordered: &[Target], now: std::time::Instant) -> GatewayError {
+    let wait = ordered
+        .iter()
+        .filter_map(|t| t.health.cooling(now))
+        .min()
+        .unwrap_or(Duration::from_secs(1));
+    GatewayError::new(
+        ErrorKind::Unavailable,
+        format!(
+            "All {} deployments of `{}` are cooling down after repeated failures; try again in {}s.",
+            ordered.len(),
+            route.model,
+            wait.as_millis().div_ceil(1000)
+        ),
+    )
+    .with_code("no_healthy_deployment")
+    .with_retry_after(wait)
+}
+
+/// What the rest of a started answer carries along.
+struct Tail {
+    limits: AttemptLimits,
+    target: Target,
+    settings: RouterSettings,
+    _guard: InFlightGuard,
+    permit: Option<Permit>,
+    done: bool,
+    last_chunk: Instant,
+}
+
+/// The rest of the stream under the attempt's idle-gap and total limits; it books tokens and
+/// frees the deployment's and the key's slots when it ends or is dropped.
+fn tail(upstream: ChunkStream, state: Tail) -> ChunkStream {
+    let state = (upstream, Box::new(state));
+    Box::pin(futures::stream::unfold(
+        state,
+        |(mut upstream, mut st)| async move {
+            if st.done {
+                return None;
+            }
+            let idle_end = st.limits.idle.map(|idle| st.last_chunk + idle);
+            let limit = timeouts::earliest(idle_end, st.limits.total);
+            let next = match limit {
+                Some(at) => tokio::time::timeout_at(at, upstream.next()).await,
+                None => Ok(upstream.next().await),
+            };
+            let item = match next {
+                Ok(None) => return None,
+                Ok(Some(Ok(chunk))) => {
+                    st.last_chunk = Instant::now();
+                    if let (Some(p), Some(usage)) = (st.permit.as_mut(), chunk.usage) {
+                        p.set_tokens(tokens(&usage));
+                    }
+                    Ok(chunk)
+                }
+                Ok(Some(Err(err))) => {
+                    st.done = true;
+                    note_failure(true, &st.target.health, &st.target.id, &st.settings, &err);
+                    Err(err)
+                }
+                Err(_) => {
+                    st.done = true;
+                    let what = if idle_end.is_some_and(|i| Some(i) == limit) {
+                        format!(
+                            "sent nothing for {}",
+                            seconds(st.limits.idle.unwrap_or_default())
+                        )
+                    } else {
+                        "did not finish in time".to_owned()
+                    };
+                    Err(timeout(&st.target, &what))
+                }
+            };
+            Some((item, (upstream, st)))
+        },
+    ))
+}
+
+/// Puts `headers` into gRPC response metadata (invalid ones are skipped: they are hints).
+pub fn set_metadata(meta: &mut tonic::metadata::MetadataMap, headers: &[(String, String)]) {
+    for (key, value) in headers {
+        if let (Ok(key), Ok(value)) = (
+            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+            tonic::metadata::MetadataValue::try_from(value.as_str()),
+        ) {
+            meta.insert(key, value);
+        }
+    }
+}
