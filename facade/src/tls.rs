@@ -12,6 +12,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 
+use crate::read_timeouts::{ReadTimeouts, with_body_deadline};
+
 /// Why the TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -71,9 +73,17 @@ pub async fn serve(
     // Small SSE events must leave at once: TCP_NODELAY under TLS as well.
     let acceptor = RustlsAcceptor::new(RustlsConfig::from_config(Arc::new(tls)))
         .acceptor(NoDelayAcceptor::new());
-    axum_server::from_tcp(listener)
+    // The same read deadlines as plain HTTP: slow clients must not hold
+    // connections open under TLS either.
+    let timeouts = ReadTimeouts::default();
+    let app = with_body_deadline(app, timeouts.body);
+    let mut server = axum_server::from_tcp(listener)
         .acceptor(acceptor)
-        .handle(handle)
-        .serve(app.into_make_service())
-        .await
+        .handle(handle);
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeouts.headers);
+    server.serve(app.into_make_service()).await
 }
