@@ -6,6 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use modelgate::error::{ErrorKind, GatewayError};
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::sse::{SseDecoder, SseEvent};
 
@@ -137,6 +138,39 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     text("retry-after")
         .and_then(|v| v.trim().parse::<f64>().ok())
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+}
+
+/// What an adapter tells about its upstream; sending, scrubbing and body
+/// reading then come for free, the same for every adapter.
+pub(crate) trait Transport {
+    /// The provider's configured name, for messages.
+    fn name(&self) -> &str;
+    /// The provider key, to scrub from anything the upstream echoes.
+    fn key(&self) -> Option<&SecretString>;
+    /// How this provider's error bodies read.
+    fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError;
+
+    fn secret(&self) -> String {
+        self.key()
+            .map(|k| k.expose_secret().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Sends and turns any non-success answer into the matching error.
+    async fn send(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, GatewayError> {
+        send(self.name(), &self.secret(), builder, self.parse_error()).await
+    }
+
+    fn scrub(&self, err: GatewayError) -> GatewayError {
+        scrub(&self.secret(), err)
+    }
+
+    async fn body(&self, response: reqwest::Response) -> Result<Bytes, GatewayError> {
+        read_body(self.name(), response).await
+    }
 }
 
 /// Removes credentials from text an upstream sent: the exact secrets given,

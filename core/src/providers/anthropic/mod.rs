@@ -16,7 +16,7 @@ use modelgate::error::{ErrorKind, GatewayError};
 use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::http::{self, sse_events};
+use super::http::{Transport, sse_events};
 use super::{ChunkStream, Provider};
 use crate::config::ProviderConfig;
 use stream::{Step, StreamState};
@@ -40,9 +40,6 @@ pub struct AnthropicProvider {
     inner: Arc<Inner>,
 }
 
-/// Reads this provider's error bodies.
-const PARSE_ERROR: fn(&str, u16, &[u8]) -> GatewayError = response::upstream_error;
-
 struct Inner {
     name: String,
     /// Up to and including `/v1`.
@@ -51,6 +48,20 @@ struct Inner {
     headers: Vec<(String, String)>,
     timeout: Option<Duration>,
     client: reqwest::Client,
+}
+
+impl Transport for Inner {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn key(&self) -> Option<&SecretString> {
+        self.key.as_ref()
+    }
+
+    fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError {
+        response::upstream_error
+    }
 }
 
 impl AnthropicProvider {
@@ -86,29 +97,6 @@ impl Inner {
             builder = builder.header("x-api-key", key.expose_secret());
         }
         builder
-    }
-
-    /// Sends and turns any non-success answer into the matching error.
-    async fn send(
-        &self,
-        builder: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, GatewayError> {
-        http::send(&self.name, &self.secret(), builder, PARSE_ERROR).await
-    }
-
-    fn scrub(&self, err: GatewayError) -> GatewayError {
-        http::scrub(&self.secret(), err)
-    }
-
-    fn secret(&self) -> String {
-        self.key
-            .as_ref()
-            .map(|k| k.expose_secret().to_owned())
-            .unwrap_or_default()
-    }
-
-    async fn body(&self, response: reqwest::Response) -> Result<bytes::Bytes, GatewayError> {
-        http::read_body(&self.name, response).await
     }
 }
 

@@ -24,9 +24,10 @@ use futures::future::BoxFuture;
 use futures::stream as fstream;
 use modelgate::error::{ErrorKind, GatewayError};
 use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
+use secrecy::SecretString;
 use serde_json::Value;
 
-use super::http;
+use super::http::{self, Transport};
 use super::openai::response::{parse_completion, parse_embeddings};
 use super::{ChunkStream, Provider};
 use crate::config::ProviderConfig;
@@ -68,6 +69,20 @@ struct Inner {
     client: reqwest::Client,
 }
 
+impl Transport for Inner {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn key(&self) -> Option<&SecretString> {
+        self.auth.key()
+    }
+
+    fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError {
+        errors::upstream_error
+    }
+}
+
 impl Inner {
     fn post(
         &self,
@@ -90,29 +105,6 @@ impl Inner {
                 format!("azure provider `{}` has no api_version", self.name),
             )
         })
-    }
-
-    /// Sends and turns any non-success answer into the matching error.
-    async fn send(
-        &self,
-        builder: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, GatewayError> {
-        http::send(
-            &self.name,
-            self.auth.secret(),
-            builder,
-            errors::upstream_error,
-        )
-        .await
-    }
-
-    /// Upstream messages may echo the key.
-    fn scrub(&self, err: GatewayError) -> GatewayError {
-        http::scrub(self.auth.secret(), err)
-    }
-
-    async fn body(&self, response: reqwest::Response) -> Result<bytes::Bytes, GatewayError> {
-        http::read_body(&self.name, response).await
     }
 }
 

@@ -42,6 +42,14 @@ impl Auth {
     }
 
     /// The secret, for scrubbing upstream messages.
+    /// The key or token, whichever is configured.
+    pub fn key(&self) -> Option<&SecretString> {
+        match self {
+            Auth::ApiKey(s) | Auth::Bearer(s) => Some(s),
+            Auth::Anonymous => None,
+        }
+    }
+
     pub fn secret(&self) -> &str {
         match self {
             Auth::ApiKey(s) | Auth::Bearer(s) => s.expose_secret(),

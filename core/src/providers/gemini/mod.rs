@@ -19,7 +19,7 @@ use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::http::{self, sse_events};
+use super::http::{Transport, sse_events};
 use super::{ChunkStream, Provider, images};
 use crate::config::ProviderConfig;
 use response::Translator;
@@ -41,9 +41,6 @@ pub struct GeminiProvider {
     inner: Arc<Inner>,
 }
 
-/// Reads this provider's error bodies.
-const PARSE_ERROR: fn(&str, u16, &[u8]) -> GatewayError = response::upstream_error;
-
 struct Inner {
     name: String,
     /// Base URL including the API version, e.g. `https://…googleapis.com/v1beta`.
@@ -52,6 +49,20 @@ struct Inner {
     headers: Vec<(String, String)>,
     timeout: Option<Duration>,
     client: reqwest::Client,
+}
+
+impl Transport for Inner {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn key(&self) -> Option<&SecretString> {
+        self.key.as_ref()
+    }
+
+    fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError {
+        response::upstream_error
+    }
 }
 
 impl GeminiProvider {
@@ -96,29 +107,6 @@ impl Inner {
 
     fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
         self.decorate(self.client.post(format!("{}/{path}", self.base)).json(body))
-    }
-
-    /// Sends and turns any non-success answer into the matching error.
-    async fn send(
-        &self,
-        builder: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, GatewayError> {
-        http::send(&self.name, &self.secret(), builder, PARSE_ERROR).await
-    }
-
-    fn scrub(&self, err: GatewayError) -> GatewayError {
-        http::scrub(&self.secret(), err)
-    }
-
-    fn secret(&self) -> String {
-        self.key
-            .as_ref()
-            .map(|k| k.expose_secret().to_owned())
-            .unwrap_or_default()
-    }
-
-    async fn body(&self, response: reqwest::Response) -> Result<bytes::Bytes, GatewayError> {
-        http::read_body(&self.name, response).await
     }
 
     /// Fetches the request's http(s) images, all at once, for inlining.

@@ -21,7 +21,7 @@ use modelgate::v1::{
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::http::{self, transport_error};
+use super::http::{Transport, transport_error};
 use super::{ChunkStream, Provider, images};
 use crate::config::ProviderConfig;
 use ndjson::NdjsonDecoder;
@@ -50,9 +50,6 @@ struct OllamaProvider {
     inner: Arc<Inner>,
 }
 
-/// Reads this provider's error bodies.
-const PARSE_ERROR: fn(&str, u16, &[u8]) -> GatewayError = response::upstream_error;
-
 struct Inner {
     name: String,
     base: String,
@@ -60,6 +57,20 @@ struct Inner {
     headers: Vec<(String, String)>,
     timeout: Option<Duration>,
     client: reqwest::Client,
+}
+
+impl Transport for Inner {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn key(&self) -> Option<&SecretString> {
+        self.key.as_ref()
+    }
+
+    fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError {
+        response::upstream_error
+    }
 }
 
 impl Inner {
@@ -75,29 +86,6 @@ impl Inner {
 
     fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
         self.decorate(self.client.post(format!("{}{path}", self.base)).json(body))
-    }
-
-    /// Sends and turns any non-success answer into the matching error.
-    async fn send(
-        &self,
-        builder: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, GatewayError> {
-        http::send(&self.name, &self.secret(), builder, PARSE_ERROR).await
-    }
-
-    fn scrub(&self, err: GatewayError) -> GatewayError {
-        http::scrub(&self.secret(), err)
-    }
-
-    fn secret(&self) -> String {
-        self.key
-            .as_ref()
-            .map(|k| k.expose_secret().to_owned())
-            .unwrap_or_default()
-    }
-
-    async fn body(&self, response: reqwest::Response) -> Result<bytes::Bytes, GatewayError> {
-        http::read_body(&self.name, response).await
     }
 
     /// Fetches every http(s) image of the request (Ollama only takes bytes).
