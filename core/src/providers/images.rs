@@ -1,11 +1,15 @@
 //! Image parts for providers that want the bytes inline: `data:` URIs are
 //! split, http(s) URLs are fetched with a size cap and a timeout.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine as _;
 use futures::StreamExt;
 use modelgate::error::{ErrorKind, GatewayError};
+use modelgate::v1::ChatCompletionRequest;
+use modelgate::v1::content_part::Part;
+use modelgate::v1::message::Content;
 
 /// Largest image fetched from a URL.
 pub const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
@@ -34,6 +38,41 @@ pub fn parse_data_uri(url: &str) -> Option<InlineImage> {
         },
         base64: data.to_owned(),
     })
+}
+
+/// Every http(s) image URL in the request's messages, each once: providers
+/// that only read inline bytes fetch these before building their body.
+pub fn http_image_urls(req: &ChatCompletionRequest) -> Vec<String> {
+    let mut urls: Vec<String> = req
+        .messages
+        .iter()
+        .filter_map(|m| match &m.content {
+            Some(Content::Parts(parts)) => Some(parts.parts.iter()),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|p| match &p.part {
+            Some(Part::ImageUrl(image))
+                if image.url.starts_with("http://") || image.url.starts_with("https://") =>
+            {
+                Some(image.url.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    urls.sort_unstable();
+    urls.dedup();
+    urls
+}
+
+/// Fetches every http(s) image the request refers to, all at once, keyed by URL.
+pub async fn fetch_all(
+    client: &reqwest::Client,
+    req: &ChatCompletionRequest,
+) -> Result<HashMap<String, InlineImage>, GatewayError> {
+    let urls = http_image_urls(req);
+    let fetched = futures::future::try_join_all(urls.iter().map(|url| inline(client, url))).await?;
+    Ok(urls.into_iter().zip(fetched).collect())
 }
 
 /// The image behind `url`: decoded from a `data:` URI or fetched over http(s).

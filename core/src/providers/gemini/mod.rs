@@ -12,7 +12,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::{BoxFuture, try_join_all};
+use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
 use modelgate::error::GatewayError;
 use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
@@ -114,10 +114,7 @@ impl Inner {
         &self,
         req: &ChatCompletionRequest,
     ) -> Result<HashMap<String, images::InlineImage>, GatewayError> {
-        let urls = request::image_urls(req);
-        let fetched =
-            try_join_all(urls.iter().map(|url| images::inline(&self.client, url))).await?;
-        Ok(urls.into_iter().zip(fetched).collect())
+        images::fetch_all(&self.client, req).await
     }
 }
 

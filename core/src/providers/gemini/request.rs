@@ -1,7 +1,7 @@
 //! Proto request → Gemini `generateContent` / `batchEmbedContents` bodies.
 //!
 //! Pure: images behind http(s) URLs are fetched beforehand (see
-//! [`image_urls`]) and handed in, so every translation is testable offline.
+//! [`images::http_image_urls`](crate::providers::images::http_image_urls)) and handed in, so every translation is testable offline.
 //!
 //! `reasoning_effort` mapping (Gemini's thinking controls differ by family):
 //! - Gemini 3 (`thinkingLevel`): Flash models take `minimal|low|medium|high`
@@ -73,31 +73,6 @@ fn is_gemini_3(model: &str) -> bool {
         .strip_prefix("models/")
         .unwrap_or(model)
         .starts_with("gemini-3")
-}
-
-/// The http(s) image URLs the request refers to: they must be fetched and
-/// inlined, as the Gemini API only reads inline data or its own file URIs.
-pub fn image_urls(req: &ChatCompletionRequest) -> Vec<String> {
-    let mut urls: Vec<String> = req
-        .messages
-        .iter()
-        .filter_map(|m| match &m.content {
-            Some(Content::Parts(parts)) => Some(parts.parts.iter()),
-            _ => None,
-        })
-        .flatten()
-        .filter_map(|p| match &p.part {
-            Some(Part::ImageUrl(image))
-                if image.url.starts_with("http://") || image.url.starts_with("https://") =>
-            {
-                Some(image.url.clone())
-            }
-            _ => None,
-        })
-        .collect();
-    urls.sort_unstable();
-    urls.dedup();
-    urls
 }
 
 /// The JSON body for `:generateContent` / `:streamGenerateContent`.
@@ -840,7 +815,10 @@ mod tests {
             ],
             ..Default::default()
         };
-        assert_eq!(image_urls(&req), vec!["https://x.test/a.jpg".to_owned()]);
+        assert_eq!(
+            crate::providers::images::http_image_urls(&req),
+            vec!["https://x.test/a.jpg".to_owned()]
+        );
         assert!(
             chat_body(&req, &HashMap::new()).is_err(),
             "an unfetched http image is an error"

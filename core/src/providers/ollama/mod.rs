@@ -93,12 +93,11 @@ impl Inner {
         &self,
         req: &ChatCompletionRequest,
     ) -> Result<HashMap<String, String>, GatewayError> {
-        let mut fetched = HashMap::new();
-        for url in request::image_urls(req) {
-            let image = images::inline(&self.client, &url).await?;
-            fetched.insert(url, image.base64);
-        }
-        Ok(fetched)
+        let fetched = images::fetch_all(&self.client, req).await?;
+        Ok(fetched
+            .into_iter()
+            .map(|(url, image)| (url, image.base64))
+            .collect())
     }
 }
 

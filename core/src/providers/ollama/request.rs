@@ -1,7 +1,7 @@
 //! Proto request → Ollama `/api/chat` and `/api/embed` JSON bodies.
 //!
 //! Pure functions: http(s) images are fetched beforehand (see
-//! [`image_urls`]) and handed in as base64, so every translation here is
+//! [`images::http_image_urls`](crate::providers::images::http_image_urls)) and handed in as base64, so every translation here is
 //! testable from fixture strings.
 
 use std::collections::HashMap;
@@ -39,31 +39,6 @@ const OPTION_KEYS: &[&str] = &[
 /// Top-level `/api/chat` fields a client may set through `extra` as is
 /// (typed fields such as `response_format` and `reasoning_effort` win).
 const PASSTHROUGH_KEYS: &[&str] = &["keep_alive", "think", "format"];
-
-/// Every http(s) image URL in the messages, each once: the provider fetches
-/// these and inlines them, since Ollama only takes base64 bytes.
-pub fn image_urls(req: &ChatCompletionRequest) -> Vec<String> {
-    let mut urls: Vec<String> = req
-        .messages
-        .iter()
-        .filter_map(|m| match &m.content {
-            Some(Content::Parts(parts)) => Some(parts.parts.iter()),
-            _ => None,
-        })
-        .flatten()
-        .filter_map(|p| match &p.part {
-            Some(Part::ImageUrl(image))
-                if image.url.starts_with("http://") || image.url.starts_with("https://") =>
-            {
-                Some(image.url.clone())
-            }
-            _ => None,
-        })
-        .collect();
-    urls.sort_unstable();
-    urls.dedup();
-    urls
-}
 
 /// The JSON body for `POST {base}/api/chat`. `fetched` maps each http(s)
 /// image URL to its base64 bytes.
@@ -629,7 +604,7 @@ mod tests {
 
         req.messages[0].content = parts("https://example.com/cat.png");
         assert_eq!(
-            image_urls(&req),
+            crate::providers::images::http_image_urls(&req),
             vec!["https://example.com/cat.png".to_owned()]
         );
         let err = chat_body(&req, &HashMap::new()).expect_err("not fetched");
