@@ -140,6 +140,61 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
 }
 
+/// What every HTTP adapter keeps about its upstream: where it is, the key,
+/// extra headers, the whole-call timeout, the shared client, and how its
+/// error bodies read.
+pub(crate) struct Endpoint {
+    pub name: String,
+    pub base: String,
+    pub key: Option<SecretString>,
+    pub headers: Vec<(String, String)>,
+    pub timeout: Option<std::time::Duration>,
+    pub client: reqwest::Client,
+    parse_error: fn(&str, u16, &[u8]) -> GatewayError,
+}
+
+impl Endpoint {
+    /// The endpoint of `config` at `base` (each adapter normalises its own).
+    pub fn new(
+        config: &crate::config::ProviderConfig,
+        base: String,
+        client: reqwest::Client,
+        parse_error: fn(&str, u16, &[u8]) -> GatewayError,
+    ) -> Self {
+        Self {
+            name: config.name.clone(),
+            base,
+            key: config.api_key.clone(),
+            headers: config.headers.clone(),
+            timeout: config.timeout,
+            client,
+            parse_error,
+        }
+    }
+
+    /// The configured extra headers on `builder`.
+    pub fn with_headers(&self, mut builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        for (name, value) in &self.headers {
+            builder = builder.header(name, value);
+        }
+        builder
+    }
+}
+
+impl Transport for Endpoint {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn key(&self) -> Option<&SecretString> {
+        self.key.as_ref()
+    }
+
+    fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError {
+        self.parse_error
+    }
+}
+
 /// What an adapter tells about its upstream; sending, scrubbing and body
 /// reading then come for free, the same for every adapter.
 pub(crate) trait Transport {

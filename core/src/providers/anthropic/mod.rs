@@ -14,9 +14,9 @@ use futures::future::BoxFuture;
 use futures::{StreamExt, stream as fstream};
 use modelgate::error::{ErrorKind, GatewayError};
 use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
-use super::http::{Transport, sse_events};
+use super::http::{Endpoint, Transport, sse_events};
 use super::{ChunkStream, Provider};
 use crate::config::ProviderConfig;
 use stream::{Step, StreamState};
@@ -40,27 +40,14 @@ pub struct AnthropicProvider {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    name: String,
-    /// Up to and including `/v1`.
-    base: String,
-    key: Option<SecretString>,
-    headers: Vec<(String, String)>,
-    timeout: Option<Duration>,
-    client: reqwest::Client,
-}
+/// The endpoint, plus this adapter's own request building.
+struct Inner(Endpoint);
 
-impl Transport for Inner {
-    fn name(&self) -> &str {
-        &self.name
-    }
+impl std::ops::Deref for Inner {
+    type Target = Endpoint;
 
-    fn key(&self) -> Option<&SecretString> {
-        self.key.as_ref()
-    }
-
-    fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError {
-        response::upstream_error
+    fn deref(&self) -> &Endpoint {
+        &self.0
     }
 }
 
@@ -75,14 +62,12 @@ impl AnthropicProvider {
             format!("{base}/v1")
         };
         Self {
-            inner: Arc::new(Inner {
-                name: config.name.clone(),
+            inner: Arc::new(Inner(Endpoint::new(
+                config,
                 base,
-                key: config.api_key.clone(),
-                headers: config.headers.clone(),
-                timeout: config.timeout,
                 client,
-            }),
+                response::upstream_error,
+            ))),
         }
     }
 }
@@ -90,9 +75,7 @@ impl AnthropicProvider {
 impl Inner {
     fn decorate(&self, mut builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         builder = builder.header("anthropic-version", API_VERSION);
-        for (name, value) in &self.headers {
-            builder = builder.header(name, value);
-        }
+        builder = self.with_headers(builder);
         if let Some(key) = &self.key {
             builder = builder.header("x-api-key", key.expose_secret());
         }

@@ -16,10 +16,10 @@ use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
 use modelgate::error::GatewayError;
 use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use super::http::{Transport, sse_events};
+use super::http::{Endpoint, Transport, sse_events};
 use super::{ChunkStream, Provider, images};
 use crate::config::ProviderConfig;
 use response::Translator;
@@ -41,27 +41,14 @@ pub struct GeminiProvider {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    name: String,
-    /// Base URL including the API version, e.g. `https://…googleapis.com/v1beta`.
-    base: String,
-    key: Option<SecretString>,
-    headers: Vec<(String, String)>,
-    timeout: Option<Duration>,
-    client: reqwest::Client,
-}
+/// The endpoint, plus this adapter's own request building.
+struct Inner(Endpoint);
 
-impl Transport for Inner {
-    fn name(&self) -> &str {
-        &self.name
-    }
+impl std::ops::Deref for Inner {
+    type Target = Endpoint;
 
-    fn key(&self) -> Option<&SecretString> {
-        self.key.as_ref()
-    }
-
-    fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError {
-        response::upstream_error
+    fn deref(&self) -> &Endpoint {
+        &self.0
     }
 }
 
@@ -69,14 +56,12 @@ impl GeminiProvider {
     /// An adapter for `config`, sharing `client`'s connection pool.
     pub fn new(config: &ProviderConfig, client: reqwest::Client) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                name: config.name.clone(),
-                base: versioned_base(&config.api_base, config.api_version.as_deref()),
-                key: config.api_key.clone(),
-                headers: config.headers.clone(),
-                timeout: config.timeout,
+            inner: Arc::new(Inner(Endpoint::new(
+                config,
+                versioned_base(&config.api_base, config.api_version.as_deref()),
                 client,
-            }),
+                response::upstream_error,
+            ))),
         }
     }
 }
@@ -96,9 +81,7 @@ fn versioned_base(api_base: &str, version: Option<&str>) -> String {
 
 impl Inner {
     fn decorate(&self, mut builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        for (name, value) in &self.headers {
-            builder = builder.header(name, value);
-        }
+        builder = self.with_headers(builder);
         if let Some(key) = &self.key {
             builder = builder.header("x-goog-api-key", key.expose_secret());
         }
@@ -293,7 +276,7 @@ mod tests {
             name: "gemini".into(),
             kind: ProviderKind::Gemini,
             api_base: mock.native_url("gemini"),
-            api_key: Some(SecretString::from("AIza-test-key")),
+            api_key: Some(secrecy::SecretString::from("AIza-test-key")),
             api_version: None,
             models: None,
             timeout: None,

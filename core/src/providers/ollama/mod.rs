@@ -18,10 +18,10 @@ use modelgate::error::{ErrorKind, GatewayError};
 use modelgate::v1::{
     ChatCompletionChunk, ChatCompletionRequest, EmbedRequest, EmbedResponse, Model,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use super::http::{Transport, transport_error};
+use super::http::{Endpoint, Transport, transport_error};
 use super::{ChunkStream, Provider, images};
 use crate::config::ProviderConfig;
 use ndjson::NdjsonDecoder;
@@ -34,14 +34,12 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// The adapter for an `ollama` provider entry.
 pub fn build(config: &ProviderConfig, client: &reqwest::Client) -> Arc<dyn Provider> {
     Arc::new(OllamaProvider {
-        inner: Arc::new(Inner {
-            name: config.name.clone(),
-            base: config.api_base.trim_end_matches('/').to_owned(),
-            key: config.api_key.clone(),
-            headers: config.headers.clone(),
-            timeout: config.timeout,
-            client: client.clone(),
-        }),
+        inner: Arc::new(Inner(Endpoint::new(
+            config,
+            config.api_base.trim_end_matches('/').to_owned(),
+            client.clone(),
+            response::upstream_error,
+        ))),
     })
 }
 
@@ -50,34 +48,20 @@ struct OllamaProvider {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    name: String,
-    base: String,
-    key: Option<SecretString>,
-    headers: Vec<(String, String)>,
-    timeout: Option<Duration>,
-    client: reqwest::Client,
-}
+/// The endpoint, plus this adapter's own request building.
+struct Inner(Endpoint);
 
-impl Transport for Inner {
-    fn name(&self) -> &str {
-        &self.name
-    }
+impl std::ops::Deref for Inner {
+    type Target = Endpoint;
 
-    fn key(&self) -> Option<&SecretString> {
-        self.key.as_ref()
-    }
-
-    fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError {
-        response::upstream_error
+    fn deref(&self) -> &Endpoint {
+        &self.0
     }
 }
 
 impl Inner {
     fn decorate(&self, mut builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        for (name, value) in &self.headers {
-            builder = builder.header(name, value);
-        }
+        builder = self.with_headers(builder);
         if let Some(key) = &self.key {
             builder = builder.bearer_auth(key.expose_secret());
         }
@@ -265,7 +249,7 @@ mod tests {
             name: "ollama".into(),
             kind: crate::config::ProviderKind::Ollama,
             api_base: mock.native_url("ollama"),
-            api_key: Some(SecretString::from("sk-ollama-cloud-key")),
+            api_key: Some(secrecy::SecretString::from("sk-ollama-cloud-key")),
             api_version: None,
             models: None,
             timeout: None,

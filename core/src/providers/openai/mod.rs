@@ -12,10 +12,10 @@ use futures::future::BoxFuture;
 use futures::stream as fstream;
 use modelgate::error::GatewayError;
 use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use super::http::{Transport, redact};
+use super::http::{Endpoint, Transport, redact};
 use super::{ChunkStream, Provider};
 use crate::config::ProviderConfig;
 
@@ -27,26 +27,14 @@ pub struct OpenAiProvider {
     inner: std::sync::Arc<Inner>,
 }
 
-struct Inner {
-    name: String,
-    base: String,
-    key: Option<SecretString>,
-    headers: Vec<(String, String)>,
-    timeout: Option<Duration>,
-    client: reqwest::Client,
-}
+/// The endpoint, plus this adapter's own request building.
+struct Inner(Endpoint);
 
-impl Transport for Inner {
-    fn name(&self) -> &str {
-        &self.name
-    }
+impl std::ops::Deref for Inner {
+    type Target = Endpoint;
 
-    fn key(&self) -> Option<&SecretString> {
-        self.key.as_ref()
-    }
-
-    fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError {
-        response::upstream_error
+    fn deref(&self) -> &Endpoint {
+        &self.0
     }
 }
 
@@ -54,14 +42,12 @@ impl OpenAiProvider {
     /// An adapter for `config`, sharing `client`'s connection pool.
     pub fn new(config: &ProviderConfig, client: reqwest::Client) -> Self {
         Self {
-            inner: std::sync::Arc::new(Inner {
-                name: config.name.clone(),
-                base: config.api_base.trim_end_matches('/').to_owned(),
-                key: config.api_key.clone(),
-                headers: config.headers.clone(),
-                timeout: config.timeout,
+            inner: std::sync::Arc::new(Inner(Endpoint::new(
+                config,
+                config.api_base.trim_end_matches('/').to_owned(),
                 client,
-            }),
+                response::upstream_error,
+            ))),
         }
     }
 }
@@ -73,9 +59,7 @@ impl Inner {
     }
 
     fn decorate(&self, mut builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        for (name, value) in &self.headers {
-            builder = builder.header(name, value);
-        }
+        builder = self.with_headers(builder);
         if let Some(key) = &self.key {
             builder = builder.bearer_auth(key.expose_secret());
         }
