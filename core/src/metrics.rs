@@ -8,7 +8,7 @@
 //! (bounded); anything else is `other`. Key values never appear.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use ::metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
@@ -34,7 +34,7 @@ const LEARNED_CAP: usize = 256;
 pub const SURFACE_HEADER: &str = "x-modelgate-surface";
 
 /// Which API the caller used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Surface {
     /// Through the HTTP facade.
     Http,
@@ -64,6 +64,68 @@ pub struct Metrics {
     known: HashSet<String>,
     learned: Mutex<HashSet<String>>,
     kinds: HashMap<String, ProviderKind>,
+    /// Registered series by label set: registering one hashes and allocates
+    /// every label, a cached handle only bumps an atomic.
+    series: Mutex<HashMap<SeriesKey, Arc<Series>>>,
+}
+
+/// Label sets kept in [`Metrics::series`]; past this they are registered per request.
+const MAX_CACHED_SERIES: usize = 4096;
+
+#[derive(Hash, PartialEq, Eq)]
+struct SeriesKey {
+    model: String,
+    provider: String,
+    status: u16,
+    stream: bool,
+    surface: Surface,
+}
+
+/// The series one finished request moves; TTFT and tokens appear on first use.
+struct Series {
+    key: SeriesKey,
+    requests: ::metrics::Counter,
+    duration: ::metrics::Histogram,
+    ttft: OnceLock<::metrics::Histogram>,
+    /// prompt, completion, reasoning, cached.
+    tokens: OnceLock<[::metrics::Counter; 4]>,
+}
+
+impl Series {
+    fn register(key: SeriesKey) -> Self {
+        let (model, provider) = (key.model.clone(), key.provider.clone());
+        let stream = if key.stream { "true" } else { "false" };
+        let surface = key.surface.as_str();
+        Self {
+            requests: counter!(REQUESTS,
+                "model" => model.clone(), "provider" => provider.clone(),
+                "status" => key.status.to_string(), "stream" => stream, "surface" => surface),
+            duration: histogram!(DURATION,
+                "model" => model, "provider" => provider, "stream" => stream, "surface" => surface),
+            ttft: OnceLock::new(),
+            tokens: OnceLock::new(),
+            key,
+        }
+    }
+
+    fn ttft(&self) -> &::metrics::Histogram {
+        self.ttft.get_or_init(|| {
+            let k = &self.key;
+            histogram!(TTFT,
+                "model" => k.model.clone(), "provider" => k.provider.clone(),
+                "surface" => k.surface.as_str())
+        })
+    }
+
+    fn tokens(&self) -> &[::metrics::Counter; 4] {
+        self.tokens.get_or_init(|| {
+            let k = &self.key;
+            ["prompt", "completion", "reasoning", "cached"].map(|kind| {
+                counter!(TOKENS,
+                    "model" => k.model.clone(), "provider" => k.provider.clone(), "kind" => kind)
+            })
+        })
+    }
 }
 
 /// What one finished request contributes.
@@ -104,6 +166,7 @@ impl Metrics {
             known,
             learned: Mutex::new(HashSet::new()),
             kinds,
+            series: Mutex::new(HashMap::new()),
         }
     }
 
@@ -141,48 +204,61 @@ impl Metrics {
 
     /// Records one finished request.
     pub fn record(&self, o: &Outcome<'_>) {
-        let model = self.model_label(o.model, o.provider, o.status).to_owned();
-        let provider = if o.provider.is_empty() {
-            "none".to_owned()
-        } else {
-            o.provider.to_owned()
+        let key = SeriesKey {
+            model: self.model_label(o.model, o.provider, o.status).to_owned(),
+            provider: if o.provider.is_empty() {
+                "none".to_owned()
+            } else {
+                o.provider.to_owned()
+            },
+            status: o.status,
+            stream: o.stream,
+            surface: o.surface,
         };
-        let stream = if o.stream { "true" } else { "false" };
-        let surface = o.surface.as_str();
-        counter!(REQUESTS,
-            "model" => model.clone(), "provider" => provider.clone(),
-            "status" => o.status.to_string(), "stream" => stream, "surface" => surface)
-        .increment(1);
-        histogram!(DURATION,
-            "model" => model.clone(), "provider" => provider.clone(),
-            "stream" => stream, "surface" => surface)
-        .record(o.duration.as_secs_f64());
+        let series = self.series(key);
+        series.requests.increment(1);
+        series.duration.record(o.duration.as_secs_f64());
         if let Some(ttft) = o.ttft {
-            histogram!(TTFT,
-                "model" => model.clone(), "provider" => provider.clone(), "surface" => surface)
-            .record(ttft.as_secs_f64());
+            series.ttft().record(ttft.as_secs_f64());
         }
         if let Some(usage) = o.usage {
-            let kinds = [
-                ("prompt", usage.prompt_tokens),
-                ("completion", usage.completion_tokens),
-                ("reasoning", usage.reasoning_tokens.unwrap_or(0)),
-                ("cached", usage.cached_tokens.unwrap_or(0)),
+            let counts = [
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                usage.reasoning_tokens.unwrap_or(0),
+                usage.cached_tokens.unwrap_or(0),
             ];
-            for (kind, n) in kinds {
-                counter!(TOKENS,
-                    "model" => model.clone(), "provider" => provider.clone(), "kind" => kind)
-                .increment(n);
+            for (counter, n) in series.tokens().iter().zip(counts) {
+                counter.increment(n);
             }
         }
         if let Some(kind) = o.upstream_error {
-            counter!(UPSTREAM_ERRORS, "provider" => provider, "class" => error_class(kind))
+            counter!(UPSTREAM_ERRORS, "provider" => series.key.provider.clone(), "class" => error_class(kind))
                 .increment(1);
         }
     }
+
+    fn series(&self, key: SeriesKey) -> Arc<Series> {
+        let Ok(mut cache) = self.series.lock() else {
+            return Arc::new(Series::register(key));
+        };
+        if let Some(series) = cache.get(&key) {
+            return series.clone();
+        }
+        if cache.len() >= MAX_CACHED_SERIES {
+            return Arc::new(Series::register(key));
+        }
+        let series = Arc::new(Series::register(key));
+        let key = SeriesKey {
+            model: series.key.model.clone(),
+            provider: series.key.provider.clone(),
+            ..series.key
+        };
+        cache.insert(key, series.clone());
+        series
+    }
 }
 
-/// A stream started (`+1`) or ended (`-1`).
 pub fn stream_in_flight(delta: f64) {
     gauge!(STREAMS_IN_FLIGHT).increment(delta);
 }

@@ -68,6 +68,12 @@ impl RequestLog {
     /// open until the request ends. Call after `provider` and
     /// `upstream_model` are set.
     pub fn upstream_span(&mut self, operation: &'static str) -> tracing::Span {
+        // Only an exporter reads it: log lines already sit in the RPC's span.
+        // (Still stored: it marks the provider call as started.)
+        if !modelgate_telemetry::traces::exporting() {
+            self.upstream_span = Some(tracing::Span::none());
+            return tracing::Span::none();
+        }
         let system = self
             .metrics
             .as_ref()

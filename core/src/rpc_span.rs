@@ -53,18 +53,7 @@ where
 
     fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         let id = ensure_request_id(request.headers_mut());
-        let path = request.uri().path().trim_start_matches('/').to_owned();
-        let (service, method) = path.split_once('/').unwrap_or((path.as_str(), ""));
-        let span = tracing::info_span!(
-            "grpc.request",
-            otel.name = %path,
-            otel.kind = "server",
-            rpc.system = "grpc",
-            rpc.service = %service,
-            rpc.method = %method,
-            request_id = %id.to_str().unwrap_or_default(),
-        );
-        modelgate_telemetry::propagation::adopt_remote_parent(&span, request.headers());
+        let span = rpc_span(&request, &id);
         // Take the service made ready by `poll_ready`, leave a fresh clone.
         let clone = self.0.clone();
         let mut inner = std::mem::replace(&mut self.0, clone);
@@ -85,6 +74,28 @@ where
             .instrument(span),
         )
     }
+}
+
+/// The RPC's span: just the request id for the log lines, the OpenTelemetry
+/// attributes and the caller's trace context only when spans are exported.
+fn rpc_span(request: &Request<Body>, id: &HeaderValue) -> tracing::Span {
+    let id = id.to_str().unwrap_or_default();
+    if !modelgate_telemetry::traces::exporting() {
+        return tracing::info_span!("grpc.request", request_id = %id);
+    }
+    let path = request.uri().path().trim_start_matches('/');
+    let (service, method) = path.split_once('/').unwrap_or((path, ""));
+    let span = tracing::info_span!(
+        "grpc.request",
+        otel.name = %path,
+        otel.kind = "server",
+        rpc.system = "grpc",
+        rpc.service = %service,
+        rpc.method = %method,
+        request_id = %id,
+    );
+    modelgate_telemetry::propagation::adopt_remote_parent(&span, request.headers());
+    span
 }
 
 /// The caller's `x-request-id` when usable, else a new one written back into

@@ -60,6 +60,13 @@ impl<B> MakeSpan<B> for HttpSpan {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
+        if !modelgate_telemetry::traces::exporting() {
+            return tracing::info_span!(
+                "http.request",
+                request_id = %id,
+                http.response.status_code = tracing::field::Empty,
+            );
+        }
         let span = tracing::info_span!(
             "http.request",
             otel.name = %format!("{} {route}", request.method()),

@@ -1,6 +1,8 @@
 //! OTLP span export (HTTP/protobuf, batched) and the tracing layer that turns
 //! tracing spans into OpenTelemetry spans.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
@@ -61,8 +63,19 @@ pub fn provider(
     Ok(provider)
 }
 
+static EXPORTING: AtomicBool = AtomicBool::new(false);
+
+/// Whether spans leave the process. Without an exporter only the log lines
+/// read spans, and they need nothing but the request id: formatting the
+/// OpenTelemetry attributes of three spans per request cost more CPU than
+/// the rest of the request's logging (see bench/README.md).
+pub fn exporting() -> bool {
+    EXPORTING.load(Ordering::Relaxed)
+}
+
 /// The layer exporting tracing spans through `provider`.
 pub fn layer(provider: &SdkTracerProvider) -> Box<dyn Layer<Registry> + Send + Sync> {
+    EXPORTING.store(true, Ordering::Relaxed);
     tracing_opentelemetry::layer()
         .with_tracer(provider.tracer("modelgate"))
         .with_threads(false)

@@ -151,7 +151,13 @@ pub(crate) struct Endpoint {
     pub timeout: Option<std::time::Duration>,
     pub client: reqwest::Client,
     parse_error: fn(&str, u16, &[u8]) -> GatewayError,
+    /// Parsed request URLs by path: parsing one costs more than the rest of
+    /// building the request.
+    urls: std::sync::Mutex<std::collections::HashMap<String, reqwest::Url>>,
 }
+
+/// Distinct paths whose parsed URL is kept (Gemini's carry the model name).
+const MAX_CACHED_URLS: usize = 64;
 
 impl Endpoint {
     /// The endpoint of `config` at `base` (each adapter normalises its own).
@@ -169,7 +175,29 @@ impl Endpoint {
             timeout: config.timeout,
             client,
             parse_error,
+            urls: Default::default(),
         }
+    }
+
+    /// A POST to `base` + `path`.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        match self.url(path) {
+            Some(url) => self.client.post(url),
+            // Unparseable: reqwest reports it when the request is sent.
+            None => self.client.post(format!("{}{path}", self.base)),
+        }
+    }
+
+    fn url(&self, path: &str) -> Option<reqwest::Url> {
+        let mut urls = self.urls.lock().ok()?;
+        if let Some(url) = urls.get(path) {
+            return Some(url.clone());
+        }
+        let url = reqwest::Url::parse(&format!("{}{path}", self.base)).ok()?;
+        if urls.len() < MAX_CACHED_URLS {
+            urls.insert(path.to_owned(), url.clone());
+        }
+        Some(url)
     }
 
     /// The configured extra headers on `builder`.

@@ -91,12 +91,7 @@ impl Provider for AnthropicProvider {
         let inner = self.inner.clone();
         Box::pin(async move {
             let body = request::messages_body(&request)?;
-            let mut builder = inner.decorate(
-                inner
-                    .client
-                    .post(format!("{}/messages", inner.base))
-                    .json(&body),
-            );
+            let mut builder = inner.decorate(inner.0.post("/messages").json(&body));
             if !request.stream {
                 builder = builder.timeout(inner.timeout.unwrap_or(DEFAULT_TIMEOUT));
             } else if let Some(timeout) = inner.timeout {

@@ -89,7 +89,7 @@ impl Inner {
     }
 
     fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
-        self.decorate(self.client.post(format!("{}/{path}", self.base)).json(body))
+        self.decorate(self.0.post(&format!("/{path}")).json(body))
     }
 
     /// Fetches the request's http(s) images, all at once, for inlining.

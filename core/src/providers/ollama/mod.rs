@@ -69,7 +69,7 @@ impl Inner {
     }
 
     fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
-        self.decorate(self.client.post(format!("{}{path}", self.base)).json(body))
+        self.decorate(self.0.post(path).json(body))
     }
 
     /// Fetches every http(s) image of the request (Ollama only takes bytes).

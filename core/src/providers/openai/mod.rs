@@ -54,7 +54,7 @@ impl OpenAiProvider {
 
 impl Inner {
     fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
-        let builder = self.client.post(format!("{}{path}", self.base)).json(body);
+        let builder = self.0.post(path).json(body);
         self.decorate(builder)
     }
 
