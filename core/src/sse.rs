@@ -54,7 +54,7 @@ impl SseDecoder {
     pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<SseEvent>, SseError> {
         self.buf.extend_from_slice(bytes);
         let mut out = Vec::new();
-        while let Some(line) = self.next_line()? {
+        while let Some(line) = self.next_line() {
             if let Some(event) = self.take_line(&line)? {
                 out.push(event);
             }
@@ -71,52 +71,52 @@ impl SseDecoder {
         if !self.buf.is_empty() {
             self.scanned = 0;
             let rest = self.buf.split();
-            let line = std::str::from_utf8(&rest).map_err(|_| SseError::NotUtf8)?;
-            if let Some(event) = self.take_line(line)? {
+            if let Some(event) = self.take_line(&rest)? {
                 return Ok(Some(event));
             }
         }
         Ok(self.dispatch())
     }
 
-    fn next_line(&mut self) -> Result<Option<String>, SseError> {
+    /// The next whole line, without its end, split off the buffer (no copy).
+    fn next_line(&mut self) -> Option<BytesMut> {
         if self.after_cr {
             match self.buf.first() {
-                None => return Ok(None),
+                None => return None,
                 Some(b'\n') => self.buf.advance(1),
                 Some(_) => {}
             }
             self.after_cr = false;
         }
-        let Some(pos) = self.buf[self.scanned..]
-            .iter()
-            .position(|b| *b == b'\n' || *b == b'\r')
-        else {
+        let Some(pos) = memchr::memchr2(b'\n', b'\r', &self.buf[self.scanned..]) else {
             self.scanned = self.buf.len();
-            return Ok(None);
+            return None;
         };
         let end = self.scanned + pos;
         self.scanned = 0;
         self.after_cr = self.buf[end] == b'\r';
         let line = self.buf.split_to(end);
         self.buf.advance(1);
-        let text = String::from_utf8(line.to_vec()).map_err(|_| SseError::NotUtf8)?;
-        Ok(Some(text))
+        Some(line)
     }
 
-    fn take_line(&mut self, line: &str) -> Result<Option<SseEvent>, SseError> {
+    fn take_line(&mut self, line: &[u8]) -> Result<Option<SseEvent>, SseError> {
         if line.is_empty() {
             return Ok(self.dispatch());
         }
-        if line.starts_with(':') {
+        if line[0] == b':' {
             return Ok(None);
         }
-        let (field, value) = match line.split_once(':') {
-            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
-            None => (line, ""),
+        let (field, value) = match memchr::memchr(b':', line) {
+            Some(colon) => {
+                let value = &line[colon + 1..];
+                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (line, &b""[..]),
         };
         match field {
-            "data" => {
+            b"data" => {
+                let value = std::str::from_utf8(value).map_err(|_| SseError::NotUtf8)?;
                 if self.has_data {
                     self.data.push('\n');
                 }
@@ -126,8 +126,14 @@ impl SseDecoder {
                     return Err(SseError::TooLarge);
                 }
             }
-            "event" => value.clone_into(&mut self.event),
-            _ => {}
+            b"event" => {
+                let value = std::str::from_utf8(value).map_err(|_| SseError::NotUtf8)?;
+                value.clone_into(&mut self.event);
+            }
+            // Other fields are ignored, as the spec says, but must still be text.
+            _ => {
+                std::str::from_utf8(line).map_err(|_| SseError::NotUtf8)?;
+            }
         }
         Ok(None)
     }
