@@ -4,6 +4,7 @@
 pub mod drain;
 pub mod error;
 pub mod json;
+pub mod local;
 
 /// Generated protobuf messages and gRPC stubs of `modelgate.v1`.
 pub mod v1 {

@@ -41,7 +41,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 server: config.server.clone(),
             });
             let app = server::app(
-                CoreClient::in_process(core.routes.clone()),
+                CoreClient::in_process(core.routes.clone(), core.local()),
                 config.server.body_limit_bytes,
                 &config.cors.allow_origins,
             );

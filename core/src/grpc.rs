@@ -33,6 +33,8 @@ pub struct Core {
     pub drain: Drain,
     /// Kept to build the state again on reload.
     pub(crate) client: reqwest::Client,
+    /// The gateway service itself, for [`Core::local`].
+    service: GatewayService,
 }
 
 /// Why the core could not be built.
@@ -52,7 +54,8 @@ impl Core {
         let client = crate::providers::http::client()?;
         let state = Arc::new(ArcSwap::from_pointee(CoreState::new(config, &client)));
         let drain = Drain::new();
-        let gateway = GatewayServer::new(GatewayService::new(state.clone(), drain.clone()))
+        let service = GatewayService::new(state.clone(), drain.clone());
+        let gateway = GatewayServer::new(service.clone())
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -73,7 +76,13 @@ impl Core {
             state,
             drain,
             client,
+            service,
         })
+    }
+
+    /// The gateway as a direct call, for a facade in this process.
+    pub fn local(&self) -> std::sync::Arc<dyn modelgate::local::LocalGateway> {
+        std::sync::Arc::new(crate::local::Local(self.service.clone()))
     }
 }
 

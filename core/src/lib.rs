@@ -7,6 +7,7 @@ pub mod config;
 pub mod discovery;
 pub mod grpc;
 pub mod lifecycle;
+pub mod local;
 pub mod metrics;
 pub mod providers;
 pub mod request_log;

@@ -53,7 +53,7 @@ where
 
     fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         let id = ensure_request_id(request.headers_mut());
-        let span = rpc_span(&request, &id);
+        let span = rpc_span(request.uri().path(), request.headers(), &id);
         // Take the service made ready by `poll_ready`, leave a fresh clone.
         let clone = self.0.clone();
         let mut inner = std::mem::replace(&mut self.0, clone);
@@ -78,12 +78,12 @@ where
 
 /// The RPC's span: just the request id for the log lines, the OpenTelemetry
 /// attributes and the caller's trace context only when spans are exported.
-fn rpc_span(request: &Request<Body>, id: &HeaderValue) -> tracing::Span {
+pub(crate) fn rpc_span(path: &str, headers: &http::HeaderMap, id: &HeaderValue) -> tracing::Span {
     let id = id.to_str().unwrap_or_default();
     if !modelgate_telemetry::traces::exporting() {
         return tracing::info_span!("grpc.request", request_id = %id);
     }
-    let path = request.uri().path().trim_start_matches('/');
+    let path = path.trim_start_matches('/');
     let (service, method) = path.split_once('/').unwrap_or((path, ""));
     let span = tracing::info_span!(
         "grpc.request",
@@ -94,13 +94,13 @@ fn rpc_span(request: &Request<Body>, id: &HeaderValue) -> tracing::Span {
         rpc.method = %method,
         request_id = %id,
     );
-    modelgate_telemetry::propagation::adopt_remote_parent(&span, request.headers());
+    modelgate_telemetry::propagation::adopt_remote_parent(&span, headers);
     span
 }
 
 /// The caller's `x-request-id` when usable, else a new one written back into
 /// `headers` for the service to read.
-fn ensure_request_id(headers: &mut http::HeaderMap) -> HeaderValue {
+pub(crate) fn ensure_request_id(headers: &mut http::HeaderMap) -> HeaderValue {
     if let Some(given) = headers.get(REQUEST_ID)
         && !given.is_empty()
         && given.len() <= 128

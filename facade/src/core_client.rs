@@ -1,7 +1,13 @@
 //! The facade's handle on the core: the same gRPC client whether the core
 //! runs in this process (called directly as a tower service, no socket) or
-//! elsewhere (over an HTTP/2 channel).
+//! elsewhere (over an HTTP/2 channel). In process, `ChatCompletion` skips
+//! even the tower service: it is called as a function (see
+//! [`modelgate::local`]).
 
+use std::sync::Arc;
+
+use modelgate::local::{ChunkStream, LocalGateway};
+use modelgate::v1::ChatCompletionRequest;
 use modelgate::v1::gateway_client::GatewayClient;
 use tonic::body::Body;
 use tonic_health::pb::health_client::HealthClient;
@@ -40,15 +46,35 @@ pub struct CoreClient {
     pub gateway: GatewayClient<CoreTransport>,
     /// The standard health service.
     pub health: HealthClient<CoreTransport>,
+    /// `ChatCompletion` as a direct call when the core runs in this process.
+    local: Option<Arc<dyn LocalGateway>>,
 }
 
 impl CoreClient {
-    /// Calls the core's services in process: `routes` is the core's router.
-    pub fn in_process(routes: tonic::service::Routes) -> Self {
+    /// Calls the core's services in process: `routes` is the core's router,
+    /// `local` its direct `ChatCompletion` (no protobuf round trip per chunk).
+    pub fn in_process(routes: tonic::service::Routes, local: Arc<dyn LocalGateway>) -> Self {
         let svc = ServiceExt::<http::Request<Body>>::map_err(routes, |never| -> TransportError {
             match never {}
         });
-        Self::over(BoxCloneSyncService::new(svc))
+        Self {
+            local: Some(local),
+            ..Self::over(BoxCloneSyncService::new(svc))
+        }
+    }
+
+    /// `modelgate.v1.Gateway/ChatCompletion`, directly or over gRPC.
+    pub async fn chat_completion(
+        &self,
+        request: tonic::Request<ChatCompletionRequest>,
+    ) -> Result<tonic::Response<ChunkStream>, tonic::Status> {
+        match &self.local {
+            Some(local) => local.chat_completion(request).await,
+            None => {
+                let response = self.gateway.clone().chat_completion(request).await?;
+                Ok(response.map(|chunks| Box::pin(chunks) as ChunkStream))
+            }
+        }
     }
 
     /// Calls a core at `url` (`http://host:50051`). Connects lazily, so the
@@ -69,6 +95,7 @@ impl CoreClient {
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
             health: HealthClient::new(transport),
+            local: None,
         }
     }
 }

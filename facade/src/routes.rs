@@ -147,11 +147,7 @@ async fn chat_completions(
     let request = chat_request_from_json(&body(raw)?)?;
     let stream = request.stream;
     let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
-    let response = core
-        .gateway
-        .clone()
-        .chat_completion(rpc(&headers, request))
-        .await?;
+    let response = core.chat_completion(rpc(&headers, request)).await?;
     let forwarded = crate::forwarded::from_metadata(response.metadata());
     let mut chunks = response.into_inner();
     if stream {

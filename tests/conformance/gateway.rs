@@ -53,7 +53,7 @@ impl Gateway {
         let grpc_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let grpc = grpc_listener.local_addr().expect("addr");
         let app = server::app(
-            CoreClient::in_process(core.routes.clone()),
+            CoreClient::in_process(core.routes.clone(), core.local()),
             config.server.body_limit_bytes,
             &config.cors.allow_origins,
         );

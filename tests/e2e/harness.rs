@@ -97,7 +97,7 @@ impl Gateway {
         let grpc_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind grpc");
         let grpc_addr = grpc_listener.local_addr().expect("addr");
         let client = match mode {
-            Mode::Serve => CoreClient::in_process(core.routes.clone()),
+            Mode::Serve => CoreClient::in_process(core.routes.clone(), core.local()),
             Mode::Split => CoreClient::connect(&format!("http://{grpc_addr}")).expect("valid url"),
         };
         tokio::spawn(grpc::serve(grpc_listener, core.routes, wait()));

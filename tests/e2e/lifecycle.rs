@@ -86,7 +86,7 @@ impl Running {
         let grpc_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind grpc");
         let grpc = grpc_listener.local_addr().expect("addr");
         let client = match mode {
-            Mode::Serve => CoreClient::in_process(core.routes.clone()),
+            Mode::Serve => CoreClient::in_process(core.routes.clone(), core.local()),
             Mode::Split => CoreClient::connect(&format!("http://{grpc}")).expect("valid url"),
         };
         let facade = Drain::new();

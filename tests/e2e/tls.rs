@@ -58,7 +58,7 @@ async fn https_and_grpc_over_tls_with_a_self_signed_certificate() {
     let http_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let http = http_listener.local_addr().expect("addr");
     let app = modelgate_facade::server::app(
-        CoreClient::in_process(core.routes.clone()),
+        CoreClient::in_process(core.routes.clone(), core.local()),
         config.server.body_limit_bytes,
         &config.cors.allow_origins,
     );

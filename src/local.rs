@@ -1,0 +1,25 @@
+//! The core called as a function in the same process (`modelgate serve`):
+//! the same RPC messages, metadata and statuses as over gRPC, without
+//! encoding every message to protobuf and back. Only the hot call has this
+//! path; the others go through the in-process gRPC service.
+
+use std::pin::Pin;
+
+use futures::Stream;
+use futures::future::BoxFuture;
+use tonic::{Request, Response, Status};
+
+use crate::v1::{ChatCompletionChunk, ChatCompletionRequest};
+
+/// The chunks of one `ChatCompletion` answer.
+pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<ChatCompletionChunk, Status>> + Send>>;
+
+/// `modelgate.v1.Gateway/ChatCompletion` as a direct call.
+pub trait LocalGateway: Send + Sync + 'static {
+    /// Behaves as the RPC does: the request's metadata carries the caller's
+    /// key and request id, the response's metadata the routing headers.
+    fn chat_completion(
+        &self,
+        request: Request<ChatCompletionRequest>,
+    ) -> BoxFuture<'static, Result<Response<ChunkStream>, Status>>;
+}
