@@ -4,6 +4,8 @@
 //! also sees requests the core never got (bad keys, unknown routes), and the
 //! opt-in redacted body log.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -118,10 +120,36 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     } else {
         next.run(request).await
     };
-    metrics::counter!(HTTP_RESPONSES,
-        "route" => route, "method" => method, "status" => response.status().as_u16().to_string())
-    .increment(1);
+    response_counter(route, method, response.status().as_u16()).increment(1);
     response
+}
+
+/// Label sets of [`HTTP_RESPONSES`] kept registered; routes are the
+/// router's patterns, so this is only reached by many distinct statuses.
+const MAX_CACHED_COUNTERS: usize = 1024;
+
+type CounterKey = (String, &'static str, u16);
+
+/// The counter for one label set, registered once: registering hashes and
+/// allocates every label on each call.
+fn response_counter(route: String, method: &'static str, status: u16) -> metrics::Counter {
+    static COUNTERS: OnceLock<Mutex<HashMap<CounterKey, metrics::Counter>>> = OnceLock::new();
+    let register = |route: String| {
+        metrics::counter!(HTTP_RESPONSES,
+            "route" => route, "method" => method, "status" => status.to_string())
+    };
+    let Ok(mut counters) = COUNTERS.get_or_init(Default::default).lock() else {
+        return register(route);
+    };
+    let key = (route, method, status);
+    if let Some(counter) = counters.get(&key) {
+        return counter.clone();
+    }
+    let counter = register(key.0.clone());
+    if counters.len() < MAX_CACHED_COUNTERS {
+        counters.insert(key, counter.clone());
+    }
+    counter
 }
 
 async fn with_body_log(request: Request, next: Next) -> Response {

@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 use modelgate::error::{ErrorKind, GatewayError};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 
 use crate::core_client::CoreClient;
 use crate::error::ApiError;
@@ -25,9 +27,34 @@ pub fn app(core: CoreClient, body_limit: usize, cors_origins: &[String]) -> Rout
         .layer(axum::middleware::from_fn(crate::observe::middleware))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(crate::observe::trace_layer())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+        .layer(SetRequestIdLayer::x_request_id(RandomUuid));
     crate::cors::apply(app, cors_origins)
 }
+
+/// Request ids as random (version 4) UUIDs, drawn from the thread's seeded
+/// generator: `uuid`'s own draws ask the kernel for every id, a system call
+/// per request.
+#[derive(Clone, Copy)]
+struct RandomUuid;
+
+impl MakeRequestId for RandomUuid {
+    fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
+        let mut b: [u8; 16] = rand::random();
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let mut id = String::with_capacity(36);
+        for (i, byte) in b.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                id.push('-');
+            }
+            id.push(char::from(HEX[usize::from(byte >> 4)]));
+            id.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+        http::HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
