@@ -4,7 +4,6 @@
 use std::future::Future;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::Routes;
 use tonic::transport::{Identity, ServerTlsConfig};
 
@@ -47,9 +46,8 @@ pub async fn serve(
 ) -> Result<(), TlsError> {
     tonic::transport::Server::builder()
         .tls_config(ServerTlsConfig::new().identity(identity))?
-        .tcp_nodelay(true)
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(crate::grpc::incoming(listener), shutdown)
         .await?;
     Ok(())
 }
