@@ -46,6 +46,7 @@ pub async fn serve(
 ) -> Result<(), TlsError> {
     tonic::transport::Server::builder()
         .tls_config(ServerTlsConfig::new().identity(identity))?
+        .initial_connection_window_size(modelgate::local::CONNECTION_WINDOW)
         .add_routes(routes)
         .serve_with_incoming_shutdown(crate::grpc::incoming(listener), shutdown)
         .await?;
