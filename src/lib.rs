@@ -12,5 +12,11 @@ pub mod v1 {
     tonic::include_proto!("modelgate.v1");
 }
 
+/// HTTP/2 connection window of the gRPC connection between a facade and its
+/// core (set on both sides): thousands of concurrent answers share that one
+/// connection, each chunk a small DATA frame, and h2 closes a connection
+/// holding more of those than half its window.
+pub const GRPC_CONNECTION_WINDOW: u32 = 64 * 1024 * 1024;
+
 /// Encoded `FileDescriptorSet` of every `modelgate.v1` file and its imports.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("modelgate_descriptor");

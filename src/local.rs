@@ -11,10 +11,6 @@ use tonic::{Request, Response, Status};
 
 use crate::v1::{ChatCompletionChunk, ChatCompletionRequest};
 
-/// HTTP/2 connection window between a split facade and core (both sides).
-/// Many concurrent answers share one connection; see `facade::core_client`.
-pub const CONNECTION_WINDOW: u32 = 64 * 1024 * 1024;
-
 /// The chunks of one `ChatCompletion` answer.
 pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<ChatCompletionChunk, Status>> + Send>>;
 

@@ -101,7 +101,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
-        .initial_connection_window_size(modelgate::local::CONNECTION_WINDOW)
+        .initial_connection_window_size(modelgate::GRPC_CONNECTION_WINDOW)
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming(listener), shutdown)
         .await

@@ -46,7 +46,7 @@ pub async fn serve(
 ) -> Result<(), TlsError> {
     tonic::transport::Server::builder()
         .tls_config(ServerTlsConfig::new().identity(identity))?
-        .initial_connection_window_size(modelgate::local::CONNECTION_WINDOW)
+        .initial_connection_window_size(modelgate::GRPC_CONNECTION_WINDOW)
         .add_routes(routes)
         .serve_with_incoming_shutdown(crate::grpc::incoming(listener), shutdown)
         .await?;

@@ -82,10 +82,7 @@ impl CoreClient {
     pub fn connect(url: &str) -> Result<Self, tonic::transport::Error> {
         let channel = tonic::transport::Endpoint::from_shared(url.to_owned())?
             .tcp_nodelay(true)
-            // Thousands of streams share this one connection, each chunk a small DATA frame:
-            // h2 lets a peer buffer small frames up to half the connection window before it
-            // calls that abuse and closes the connection (every stream on it with it).
-            .initial_connection_window_size(modelgate::local::CONNECTION_WINDOW)
+            .initial_connection_window_size(modelgate::GRPC_CONNECTION_WINDOW)
             .connect_timeout(std::time::Duration::from_secs(5))
             .connect_lazy();
         Ok(Self::over(BoxCloneSyncService::new(
