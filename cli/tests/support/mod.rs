@@ -1,0 +1,321 @@
+//! Running the real `modelgate` binary as a user does: `serve`, or `core` + `facade` as two
+//! processes, with a config file, its own environment, and the log it writes.
+//!
+//! Each test file that uses it declares `mod support;` (not every file uses every helper).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// The binary cargo built for this test run.
+pub const BIN: &str = env!("CARGO_BIN_EXE_modelgate");
+/// Longest wait for anything a test waits for.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Which processes run the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `modelgate serve`: one process.
+    Serve,
+    /// `modelgate core` and `modelgate facade --core-url …`: two processes.
+    Split,
+}
+
+/// One running `modelgate` process, killed on drop.
+pub struct Process {
+    pub child: Child,
+    /// Addresses from its `modelgate: WHAT listening on ADDR` lines, by WHAT.
+    pub listening: HashMap<String, String>,
+    stderr: tempfile::NamedTempFile,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What to start a process with.
+#[derive(Default, Clone)]
+pub struct Launch {
+    /// Arguments after the binary name (the subcommand first).
+    pub args: Vec<String>,
+    /// Extra environment; the process starts with a clean one plus `PATH`.
+    pub env: Vec<(String, String)>,
+    /// `listening` lines to wait for (`http`, `grpc`, `metrics`).
+    pub wait_for: Vec<&'static str>,
+}
+
+impl Process {
+    /// Starts the binary and waits until every listener in `launch.wait_for` is bound.
+    pub fn start(launch: Launch) -> Self {
+        Self::try_start(launch).unwrap_or_else(|(log, why)| panic!("{why}; log:\n{log}"))
+    }
+
+    /// Like [`Process::start`], but a process that exits before it listens is an `Err` with
+    /// its log (for tests of refusals to start).
+    pub fn try_start(launch: Launch) -> Result<Self, (String, String)> {
+        let stderr = tempfile::NamedTempFile::new().expect("log file");
+        let mut command = Command::new(BIN);
+        command
+            .args(&launch.args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr.reopen().expect("log file"));
+        for (k, v) in &launch.env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("modelgate starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut listening = HashMap::new();
+        let deadline = Instant::now() + DEADLINE;
+        while launch.wait_for.iter().any(|w| !listening.contains_key(*w)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix("modelgate: ")
+                        && let Some((what, addr)) = rest.split_once(" listening on ")
+                    {
+                        listening.insert(what.to_owned(), addr.trim().to_owned());
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err((
+                        read(stderr.path()),
+                        format!("no listening line for {:?}", launch.wait_for),
+                    ));
+                }
+            }
+        }
+        Ok(Self {
+            child,
+            listening,
+            stderr,
+        })
+    }
+
+    /// The address a listener was bound to (`127.0.0.1:PORT`).
+    pub fn addr(&self, what: &str) -> &str {
+        self.listening
+            .get(what)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no {what} listener"))
+    }
+
+    /// Sends `signal` to the process.
+    pub fn signal(&self, signal: Signal) {
+        let pid = i32::try_from(self.child.id()).expect("pid fits");
+        kill(Pid::from_raw(pid), signal).expect("signal delivered");
+    }
+
+    /// Everything the process wrote to stderr so far.
+    pub fn log(&self) -> String {
+        read(self.stderr.path())
+    }
+
+    /// The process's resident set size in KiB, from `/proc`.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Waits for the process to exit, with a deadline.
+    pub fn exit_status(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still running; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A gateway as users run it: one process (`serve`) or two (`core` + `facade`), on loopback
+/// ports chosen by the kernel, from a config file.
+pub struct Gateway {
+    pub mode: Mode,
+    /// `serve`, or `core` in split mode.
+    pub core: Process,
+    /// `facade` in split mode.
+    pub facade: Option<Process>,
+    /// `http://127.0.0.1:PORT` of the HTTP surface.
+    pub http: String,
+    /// `http://127.0.0.1:PORT` of the gRPC surface.
+    pub grpc: String,
+    pub config: PathBuf,
+}
+
+impl Gateway {
+    /// Starts `mode` from `config` with `env` added to a clean environment, and waits until
+    /// `/health/ready` answers 200.
+    pub async fn start(mode: Mode, config: &Path, env: &[(&str, &str)]) -> Self {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let config_arg = config.to_string_lossy().into_owned();
+        let gw = match mode {
+            Mode::Serve => {
+                let core = Process::start(Launch {
+                    args: strings(&[
+                        "serve",
+                        "--http",
+                        "127.0.0.1:0",
+                        "--grpc",
+                        "127.0.0.1:0",
+                        "--config",
+                        &config_arg,
+                    ]),
+                    env,
+                    wait_for: vec!["http", "grpc"],
+                });
+                let (http, grpc) = (core.addr("http").to_owned(), core.addr("grpc").to_owned());
+                Self {
+                    mode,
+                    core,
+                    facade: None,
+                    http: format!("http://{http}"),
+                    grpc: format!("http://{grpc}"),
+                    config: config.to_owned(),
+                }
+            }
+            Mode::Split => {
+                let core = Process::start(Launch {
+                    args: strings(&["core", "--grpc", "127.0.0.1:0", "--config", &config_arg]),
+                    env: env.clone(),
+                    wait_for: vec!["grpc"],
+                });
+                let grpc = core.addr("grpc").to_owned();
+                let facade = Process::start(Launch {
+                    args: strings(&[
+                        "facade",
+                        "--core-url",
+                        &format!("http://{grpc}"),
+                        "--http",
+                        "127.0.0.1:0",
+                        "--config",
+                        &config_arg,
+                    ]),
+                    env,
+                    wait_for: vec!["http"],
+                });
+                let http = facade.addr("http").to_owned();
+                Self {
+                    mode,
+                    core,
+                    facade: Some(facade),
+                    http: format!("http://{http}"),
+                    grpc: format!("http://{grpc}"),
+                    config: config.to_owned(),
+                }
+            }
+        };
+        let client = reqwest::Client::new();
+        let ready = gw.url("/health/ready");
+        eventually("ready", || {
+            let client = client.clone();
+            let ready = ready.clone();
+            async move {
+                client
+                    .get(ready)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+            }
+        })
+        .await;
+        gw
+    }
+
+    /// A URL on the HTTP surface.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.http)
+    }
+
+    /// The HTTP port's `host:port`.
+    pub fn http_addr(&self) -> &str {
+        self.http.trim_start_matches("http://")
+    }
+
+    /// The gRPC port's `host:port`.
+    pub fn grpc_addr(&self) -> &str {
+        self.grpc.trim_start_matches("http://")
+    }
+
+    /// Both processes' logs (the core's first).
+    pub fn log(&self) -> String {
+        let mut log = self.core.log();
+        if let Some(facade) = &self.facade {
+            log.push_str(&facade.log());
+        }
+        log
+    }
+
+    /// The process that reads HTTP bodies (the facade in split mode).
+    pub fn http_process(&self) -> &Process {
+        self.facade.as_ref().unwrap_or(&self.core)
+    }
+}
+
+/// Writes `text` as `modelgate.yaml` in a new temporary directory.
+pub fn config_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("modelgate.yaml");
+    std::fs::write(&file, text).expect("write config");
+    (dir, file)
+}
+
+/// Polls `check` every 20 ms until it holds, failing after [`DEADLINE`].
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "{what}: not within {DEADLINE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| (*s).to_owned()).collect()
+}
