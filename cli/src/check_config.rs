@@ -90,6 +90,30 @@ fn write_summary(out: &mut String, config: &Config) -> std::fmt::Result {
             redacted(&d.provider.api_base)
         )?;
     }
+    let images = &config.image_fetch;
+    if images.enabled {
+        let allow: Vec<String> = images.allow.iter().map(ToString::to_string).collect();
+        let allow = if allow.is_empty() {
+            "none".to_owned()
+        } else {
+            allow.join(", ")
+        };
+        writeln!(out, "image_fetch: on (public addresses on ports 80/443)")?;
+        writeln!(out, "  allow: {allow}")?;
+        writeln!(
+            out,
+            "  per request: {} images, {} MiB in all, {} MiB each, {} at a time",
+            images.max_images,
+            images.max_total_bytes / (1024 * 1024),
+            images.max_image_bytes / (1024 * 1024),
+            images.max_concurrent
+        )?;
+    } else {
+        writeln!(
+            out,
+            "image_fetch: off (image URLs refused; data: URIs work)"
+        )?;
+    }
     for notice in &config.notices {
         writeln!(out, "warning: {notice}")?;
     }

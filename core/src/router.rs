@@ -72,10 +72,11 @@ impl Router {
                 }),
             None => client.clone(),
         };
+        let images = Arc::new(providers::images::Fetcher::new(&config.image_fetch));
         let providers = config
             .providers
             .iter()
-            .map(|(name, p)| (name.clone(), providers::build(p, &client)))
+            .map(|(name, p)| (name.clone(), providers::build(p, &client, &images)))
             .collect();
         let mut aliases: HashMap<String, Group> = HashMap::new();
         let mut wildcards: Vec<(String, Group)> = Vec::new();
@@ -87,7 +88,7 @@ impl Router {
                     .clone()
                     .unwrap_or_else(|| format!("{}/{}", d.provider.name, d.upstream_model)),
                 provider_name: d.provider.name.clone(),
-                provider: providers::build(&d.provider, &client),
+                provider: providers::build(&d.provider, &client, &images),
                 upstream_model: d.upstream_model.clone(),
                 routing: Arc::new(d.routing.clone()),
                 health: Arc::new(Health::default()),

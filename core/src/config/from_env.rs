@@ -71,6 +71,7 @@ pub(super) fn build(env: &dyn Env) -> Result<Config, ConfigError> {
         providers,
         model_list: Vec::new(),
         router: Default::default(),
+        image_fetch: super::image_fetch::from_env(env)?,
         notices,
     })
 }

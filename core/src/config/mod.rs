@@ -7,6 +7,7 @@
 mod env;
 mod error;
 mod from_env;
+mod image_fetch;
 mod lifecycle;
 mod model_list;
 mod providers;
@@ -29,6 +30,7 @@ use secrecy::SecretString;
 
 pub use env::{Env, MapEnv, ProcessEnv};
 pub use error::ConfigError;
+pub use image_fetch::{AllowEntry, AllowTarget, ImageFetchConfig, IpNet};
 pub use providers::ProviderKind;
 pub use routing::{
     DeploymentRouting, KeyLimits, RouterSettings, RoutingStrategy, alternatives_for,
@@ -48,6 +50,8 @@ pub struct Config {
     pub model_list: Vec<Deployment>,
     /// `router_settings`: retries, timeouts, fallbacks, balancing, cooldowns.
     pub router: RouterSettings,
+    /// `image_fetch`: fetching the http(s) image URLs clients send.
+    pub image_fetch: ImageFetchConfig,
     /// One line each: sections or keys accepted but not acted on yet, or ignored.
     pub notices: Vec<String>,
 }

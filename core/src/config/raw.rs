@@ -17,6 +17,18 @@ pub(super) struct RawConfig {
     pub cors: Option<RawCors>,
     pub providers: Option<OrderedMap<Option<RawProvider>>>,
     pub model_list: Option<Vec<RawModelEntry>>,
+    pub image_fetch: Option<RawImageFetch>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawImageFetch {
+    pub enabled: Option<Scalar>,
+    pub allow: Option<Strings>,
+    pub max_images: Option<Scalar>,
+    pub max_total_mb: Option<Scalar>,
+    pub max_image_mb: Option<Scalar>,
+    pub max_concurrent: Option<Scalar>,
 }
 
 #[derive(Deserialize)]

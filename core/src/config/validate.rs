@@ -20,7 +20,14 @@ use super::{
 };
 
 /// modelgate's own sections, checked key by key.
-const OWN_SECTIONS: &[&str] = &["server", "auth", "cors", "providers", "model_list"];
+const OWN_SECTIONS: &[&str] = &[
+    "server",
+    "auth",
+    "cors",
+    "providers",
+    "model_list",
+    "image_fetch",
+];
 
 /// LiteLLM proxy sections accepted so its config loads unchanged, but not acted on.
 const LITELLM_SECTIONS: &[&str] = &[
@@ -129,7 +136,7 @@ pub(super) fn from_yaml(text: &str, env: &dyn Env) -> Result<Config, ConfigError
     let router = routing::router_settings(root.remove("router_settings"), env, &mut notices)?;
     let master_key = general_settings(root.remove("general_settings"), env, &mut notices)?;
 
-    for section in ["server", "auth", "cors", "providers"] {
+    for section in ["server", "auth", "cors", "providers", "image_fetch"] {
         if let Some(value) = root.get_mut(section) {
             resolve(value, section, env)?;
         }
@@ -148,6 +155,7 @@ pub(super) fn from_yaml(text: &str, env: &dyn Env) -> Result<Config, ConfigError
     let server = server(raw.server)?;
     let auth = auth(raw.auth, master_key)?;
     let cors = cors(raw.cors)?;
+    let image_fetch = super::image_fetch::image_fetch(raw.image_fetch)?;
     let mut providers = BTreeMap::new();
     for (name, provider) in raw.providers.map(|p| p.0).unwrap_or_default() {
         let provider = provider_entry(&name, provider.unwrap_or_default(), env)?;
@@ -168,6 +176,7 @@ pub(super) fn from_yaml(text: &str, env: &dyn Env) -> Result<Config, ConfigError
         providers,
         model_list: deployments,
         router,
+        image_fetch,
         notices: notices.into_lines(),
     })
 }

@@ -44,13 +44,19 @@ pub trait Provider: Send + Sync {
     fn list_models(&self) -> BoxFuture<'static, Result<Vec<Model>, GatewayError>>;
 }
 
-/// The adapter for a provider's configuration.
-pub fn build(config: &ProviderConfig, client: &reqwest::Client) -> Arc<dyn Provider> {
+/// The adapter for a provider's configuration. Gemini and Ollama take image
+/// bytes only, so they fetch http(s) image URLs through `images`; the others
+/// pass URLs on to the upstream.
+pub fn build(
+    config: &ProviderConfig,
+    client: &reqwest::Client,
+    images: &Arc<images::Fetcher>,
+) -> Arc<dyn Provider> {
     match config.kind {
         ProviderKind::OpenAi => Arc::new(openai::OpenAiProvider::new(config, client.clone())),
         ProviderKind::Azure => azure::build(config, client),
         ProviderKind::Anthropic => anthropic::build(config, client),
-        ProviderKind::Gemini => gemini::build(config, client),
-        ProviderKind::Ollama => ollama::build(config, client),
+        ProviderKind::Gemini => gemini::build(config, client, images.clone()),
+        ProviderKind::Ollama => ollama::build(config, client, images.clone()),
     }
 }

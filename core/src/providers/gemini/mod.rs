@@ -32,8 +32,12 @@ const DEFAULT_VERSION: &str = "v1beta";
 const MAX_MODEL_PAGES: usize = 10;
 
 /// The adapter for a `gemini` provider entry.
-pub fn build(config: &ProviderConfig, client: &reqwest::Client) -> Arc<dyn Provider> {
-    Arc::new(GeminiProvider::new(config, client.clone()))
+pub fn build(
+    config: &ProviderConfig,
+    client: &reqwest::Client,
+    images: Arc<images::Fetcher>,
+) -> Arc<dyn Provider> {
+    Arc::new(GeminiProvider::new(config, client.clone(), images))
 }
 
 /// Talks to one Gemini API base with one key.
@@ -41,8 +45,8 @@ pub struct GeminiProvider {
     inner: Arc<Inner>,
 }
 
-/// The endpoint, plus this adapter's own request building.
-struct Inner(Endpoint);
+/// The endpoint and the image fetcher, plus this adapter's own request building.
+struct Inner(Endpoint, Arc<images::Fetcher>);
 
 impl std::ops::Deref for Inner {
     type Target = Endpoint;
@@ -53,15 +57,23 @@ impl std::ops::Deref for Inner {
 }
 
 impl GeminiProvider {
-    /// An adapter for `config`, sharing `client`'s connection pool.
-    pub fn new(config: &ProviderConfig, client: reqwest::Client) -> Self {
+    /// An adapter for `config`, sharing `client`'s connection pool; http(s)
+    /// images are fetched through `images`.
+    pub fn new(
+        config: &ProviderConfig,
+        client: reqwest::Client,
+        images: Arc<images::Fetcher>,
+    ) -> Self {
         Self {
-            inner: Arc::new(Inner(Endpoint::new(
-                config,
-                versioned_base(&config.api_base, config.api_version.as_deref()),
-                client,
-                response::upstream_error,
-            ))),
+            inner: Arc::new(Inner(
+                Endpoint::new(
+                    config,
+                    versioned_base(&config.api_base, config.api_version.as_deref()),
+                    client,
+                    response::upstream_error,
+                ),
+                images,
+            )),
         }
     }
 }
@@ -92,12 +104,12 @@ impl Inner {
         self.decorate(self.0.post(&format!("/{path}")).json(body))
     }
 
-    /// Fetches the request's http(s) images, all at once, for inlining.
+    /// Fetches the request's http(s) images for inlining, as `image_fetch` allows.
     async fn fetch_images(
         &self,
         req: &ChatCompletionRequest,
     ) -> Result<HashMap<String, images::InlineImage>, GatewayError> {
-        images::fetch_all(&self.client, req).await
+        self.1.fetch_all(req).await
     }
 }
 
@@ -282,7 +294,11 @@ mod tests {
             timeout: None,
             headers: Vec::new(),
         };
-        GeminiProvider::new(&config, reqwest::Client::new())
+        GeminiProvider::new(
+            &config,
+            reqwest::Client::new(),
+            Arc::new(images::Fetcher::allowing_everything()),
+        )
     }
 
     fn fixtures() -> std::path::PathBuf {

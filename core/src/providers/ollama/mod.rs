@@ -32,14 +32,21 @@ use response::StreamState;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The adapter for an `ollama` provider entry.
-pub fn build(config: &ProviderConfig, client: &reqwest::Client) -> Arc<dyn Provider> {
+pub fn build(
+    config: &ProviderConfig,
+    client: &reqwest::Client,
+    images: Arc<images::Fetcher>,
+) -> Arc<dyn Provider> {
     Arc::new(OllamaProvider {
-        inner: Arc::new(Inner(Endpoint::new(
-            config,
-            config.api_base.trim_end_matches('/').to_owned(),
-            client.clone(),
-            response::upstream_error,
-        ))),
+        inner: Arc::new(Inner(
+            Endpoint::new(
+                config,
+                config.api_base.trim_end_matches('/').to_owned(),
+                client.clone(),
+                response::upstream_error,
+            ),
+            images,
+        )),
     })
 }
 
@@ -48,8 +55,8 @@ struct OllamaProvider {
     inner: Arc<Inner>,
 }
 
-/// The endpoint, plus this adapter's own request building.
-struct Inner(Endpoint);
+/// The endpoint and the image fetcher, plus this adapter's own request building.
+struct Inner(Endpoint, Arc<images::Fetcher>);
 
 impl std::ops::Deref for Inner {
     type Target = Endpoint;
@@ -72,12 +79,13 @@ impl Inner {
         self.decorate(self.0.post(path).json(body))
     }
 
-    /// Fetches every http(s) image of the request (Ollama only takes bytes).
+    /// Fetches every http(s) image of the request (Ollama only takes bytes),
+    /// as `image_fetch` allows.
     async fn fetch_images(
         &self,
         req: &ChatCompletionRequest,
     ) -> Result<HashMap<String, String>, GatewayError> {
-        let fetched = images::fetch_all(&self.client, req).await?;
+        let fetched = self.1.fetch_all(req).await?;
         Ok(fetched
             .into_iter()
             .map(|(url, image)| (url, image.base64))
@@ -256,7 +264,11 @@ mod tests {
             headers: Vec::new(),
         };
         let client = crate::providers::http::client().expect("client");
-        let provider = build(&config, &client);
+        let provider = build(
+            &config,
+            &client,
+            Arc::new(images::Fetcher::allowing_everything()),
+        );
         (mock, provider)
     }
 
