@@ -13,6 +13,7 @@ use mock_upstream::fuzz_input::{Mutation, fixture_files, mutate, replace_node, s
 use modelgate_core::config::{Config, MapEnv};
 use modelgate_core::providers::anthropic::stream::StreamState as AnthropicState;
 use modelgate_core::providers::gemini::response::Translator;
+use modelgate_core::providers::images::{Destinations, http_image_urls, is_public, parse_data_uri};
 use modelgate_core::providers::ollama::ndjson::{MAX_LINE_BYTES, NdjsonDecoder, NdjsonError};
 use modelgate_core::providers::ollama::response::StreamState as OllamaState;
 use modelgate_core::providers::openai::response::parse_stream_data;
@@ -295,6 +296,7 @@ model_list:
   - model_name: fast
     litellm_params: { model: ollama/qwen3 }
 environment_variables: { EXTRA: "1" }
+image_fetch: { allow: ["10.1.2.0/24", "images.internal:8080", "*.img.corp"], max_images: 8, max_concurrent: 2 }
 "#;
 
 fn config_env() -> MapEnv {
@@ -450,4 +452,84 @@ fn large_event_in_small_reads_decodes_in_linear_time() {
     // seconds.
     let took = started.elapsed();
     assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+}
+
+/// Strings shaped like what clients put in `image_url.url`, plus anything at all.
+fn image_url_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "(data:|DATA:)[a-z/+.-]{0,12}(;base64)?,?[A-Za-z0-9+/=,;: ]{0,24}",
+        "(http|https|HTTP|ftp|file|gopher)://([a-z0-9_%.-]{0,12}(:[a-z0-9%]{0,6})?@)?(\\[[0-9a-fA-F:.]{0,40}\\]|[0-9a-z.x-]{0,20})(:[0-9]{0,6})?(/[ -~]{0,16})?",
+    ]
+}
+
+/// The allow list of the seed config: a range, a host with a port, a wildcard.
+fn seed_destinations() -> &'static Destinations {
+    static SEED: OnceLock<Destinations> = OnceLock::new();
+    SEED.get_or_init(|| {
+        let config = Config::from_yaml_str(CONFIG_SEED, "fuzz.yaml", &config_env())
+            .expect("the seed config is valid");
+        Destinations::new(config.image_fetch.allow)
+    })
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    /// Image parts never panic the parsers, and a URL that passes with no allow list names a
+    /// public address (when it is written in the URL) on port 80 or 443, over http(s), without
+    /// userinfo.
+    #[test]
+    fn image_urls_are_classified_without_panics(text in image_url_text()) {
+        if let Some(image) = parse_data_uri(&text) {
+            prop_assert!(!image.mime.is_empty());
+        }
+        let request = modelgate::v1::ChatCompletionRequest {
+            messages: vec![modelgate::v1::Message {
+                content: Some(modelgate::v1::message::Content::Parts(modelgate::v1::ContentParts {
+                    parts: vec![modelgate::v1::ContentPart {
+                        part: Some(modelgate::v1::content_part::Part::ImageUrl(modelgate::v1::ImageUrl {
+                            url: text.clone(),
+                            detail: None,
+                        })),
+                    }],
+                })),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let listed = http_image_urls(&request);
+        prop_assert!(listed.len() <= 1);
+        let Ok(url) = reqwest::Url::parse(&text) else {
+            return Ok(());
+        };
+        let _ = seed_destinations().check_url(&url);
+        if Destinations::default().check_url(&url).is_ok() {
+            prop_assert!(matches!(url.scheme(), "http" | "https"));
+            prop_assert!(url.username().is_empty() && url.password().is_none());
+            prop_assert!(matches!(url.port_or_known_default(), Some(80 | 443)));
+            let host = url.host_str().unwrap_or_default();
+            if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse() {
+                prop_assert!(is_public(ip), "{} passed as public", ip);
+            }
+        }
+    }
+
+    /// Every address classifies; IPv4-mapped forms are never public.
+    #[test]
+    fn addresses_classify_without_panics(v4 in any::<u32>(), v6 in any::<u128>()) {
+        let v4 = std::net::Ipv4Addr::from(v4);
+        let _ = is_public(v4.into());
+        prop_assert!(!is_public(v4.to_ipv6_mapped().into()));
+        let _ = is_public(std::net::Ipv6Addr::from(v6).into());
+    }
+
+    /// Any text as an `image_fetch.allow` entry is accepted or refused with a located error.
+    #[test]
+    fn allow_entries_parse_without_panics(entry in image_url_text()) {
+        let yaml = format!("image_fetch: {{ allow: [{}] }}", Value::String(entry));
+        if let Err(e) = Config::from_yaml_str(&yaml, "fuzz.yaml", &config_env()) {
+            prop_assert!(e.path.starts_with("image_fetch") || e.path.is_empty(), "{}", e);
+        }
+    }
 }

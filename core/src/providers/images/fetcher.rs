@@ -112,7 +112,7 @@ impl Fetcher {
             .timeout(FETCH_TIMEOUT)
             .send()
             .await
-            .map_err(|e| transport(&e))?;
+            .map_err(transport)?;
         if !response.status().is_success() {
             return Err(Refusal::Status(response.status().as_u16()));
         }
@@ -134,7 +134,7 @@ impl Fetcher {
             .filter(|m| m.starts_with("image/"))
             .unwrap_or_else(|| "image/jpeg".into());
         let mut bytes = Vec::new();
-        while let Some(piece) = response.chunk().await.map_err(|e| transport(&e))? {
+        while let Some(piece) = response.chunk().await.map_err(transport)? {
             if bytes.len() + piece.len() > max_image {
                 return Err(Refusal::TooLarge);
             }
@@ -177,10 +177,11 @@ fn client(destinations: &Arc<Destinations>) -> Result<reqwest::Client, reqwest::
         .build()
 }
 
-/// The whole cause chain, for the debug line.
-fn transport(err: &reqwest::Error) -> Refusal {
+/// The whole cause chain, for the debug line (without the URL, whose query may hold a token).
+fn transport(err: reqwest::Error) -> Refusal {
+    let err = err.without_url();
     let mut text = err.to_string();
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&err);
     while let Some(e) = cause {
         text.push_str(": ");
         text.push_str(&e.to_string());
