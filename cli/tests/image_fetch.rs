@@ -190,12 +190,6 @@ async fn internal_addresses_are_refused_without_being_contacted() {
     let internal = ImageServer::start("").await;
     let mock = mock().await;
     let (_dir, file) = config(&mock, "");
-    let gw = Gateway::start(
-        Mode::Serve,
-        &file,
-        &[("RUST_LOG", "info,modelgate_core::providers::images=debug")],
-    )
-    .await;
     let port = internal.port();
     let spellings = [
         // A name on port 80: the checking resolver refuses what it resolves to.
@@ -206,23 +200,32 @@ async fn internal_addresses_are_refused_without_being_contacted() {
         format!("http://2130706433:{port}/secret"),
         format!("http://0x7f.0.0.1:{port}/secret"),
     ];
-    for model in ["gem/text", "oll/text"] {
-        for url in &spellings {
-            let (status, body) = chat(&gw, model, std::slice::from_ref(url)).await;
-            assert_refused(status, &body, &format!("{model} {url}"));
-            assert!(!body.contains(port), "the body names the port: {body}");
+    // Split mode too: the core fetches, and the refusal crosses gRPC to the facade intact.
+    for mode in [Mode::Serve, Mode::Split] {
+        let gw = Gateway::start(
+            mode,
+            &file,
+            &[("RUST_LOG", "info,modelgate_core::providers::images=debug")],
+        )
+        .await;
+        for model in ["gem/text", "oll/text"] {
+            for url in &spellings {
+                let (status, body) = chat(&gw, model, std::slice::from_ref(url)).await;
+                assert_refused(status, &body, &format!("{mode:?} {model} {url}"));
+                assert!(!body.contains(port), "the body names the port: {body}");
+            }
         }
+        let log = gw.log();
+        assert!(
+            log.contains("dns error: address") && log.contains("is not public"),
+            "{mode:?}: localhost was not refused by the resolver:\n{log}"
+        );
     }
     assert_eq!(internal.hits(), 0, "the internal server was contacted");
     assert_eq!(
         chat_calls(&mock),
         0,
         "a refused request reached the upstream"
-    );
-    let log = gw.log();
-    assert!(
-        log.contains("dns error: address") && log.contains("is not public"),
-        "localhost was not refused by the resolver:\n{log}"
     );
 }
 
