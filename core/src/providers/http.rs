@@ -19,13 +19,33 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// The upstream client: pooled keep-alive connections, no Nagle delay.
 pub fn client() -> Result<reqwest::Client, reqwest::Error> {
+    client_builder().build()
+}
+
+/// How every upstream client is built. Redirects are never followed: the request carries the
+/// provider key, the configured headers and the prompt, and a `Location` may point anywhere.
+/// A 3xx answer is an error ([`redirected`]).
+pub fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(READ_TIMEOUT)
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
         .user_agent(concat!("modelgate/", env!("CARGO_PKG_VERSION")))
-        .build()
+}
+
+/// A 3xx from an upstream. The message names the provider, never the `Location` (it may
+/// name internal hosts).
+pub fn redirected(provider: &str, status: u16) -> GatewayError {
+    GatewayError::new(
+        ErrorKind::Unavailable,
+        format!(
+            "upstream `{provider}` answered with a redirect (HTTP {status}), which modelgate does not follow; set the provider's api_base to the URL that answers"
+        ),
+    )
+    .with_http_status(502)
+    .with_code("upstream_redirect")
 }
 
 /// A failure to talk to the upstream at all, or mid-body.
@@ -81,7 +101,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Sends a request and turns any non-success answer into the error the
 /// provider's own `parse_error` reads from it, scrubbed of `secret` and
-/// carrying the upstream's `Retry-After`.
+/// carrying the upstream's `Retry-After`. A redirect is an error of its own,
+/// its body unread.
 pub async fn send(
     provider: &str,
     secret: &str,
@@ -92,8 +113,12 @@ pub async fn send(
         .send()
         .await
         .map_err(|e| scrub(secret, transport_error(provider, &e)))?;
-    if response.status().is_success() {
+    let status = response.status();
+    if status.is_success() {
         return Ok(response);
+    }
+    if status.is_redirection() {
+        return Err(redirected(provider, status.as_u16()));
     }
     let wait = retry_after(response.headers());
     let (status, body) = error_body(response).await;
