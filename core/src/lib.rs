@@ -14,6 +14,7 @@ pub mod request_log;
 pub mod resilience;
 pub mod router;
 pub mod rpc_span;
+pub mod secrets;
 pub mod service;
 pub mod sse;
 pub mod tls;

@@ -9,6 +9,7 @@ use modelgate::error::GatewayError;
 use modelgate::v1::Usage;
 
 use crate::metrics::{Metrics, Outcome, Surface};
+use crate::secrets::Secrets;
 
 /// Collects a request's facts; logs them once on drop.
 pub struct RequestLog {
@@ -30,11 +31,19 @@ pub struct RequestLog {
     detached: bool,
     metrics: Option<(Arc<Metrics>, Surface)>,
     upstream_span: Option<tracing::Span>,
+    /// Scrubbed from every text field before the line, the span and the metrics see it.
+    secrets: Secrets,
 }
 
 impl RequestLog {
-    /// Starts timing a request.
-    pub fn start(request_id: String, key_name: String, model: String, stream: bool) -> Self {
+    /// Starts timing a request; `secrets` never reach the line.
+    pub fn start(
+        request_id: String,
+        key_name: String,
+        model: String,
+        stream: bool,
+        secrets: Secrets,
+    ) -> Self {
         Self {
             request_id,
             key_name,
@@ -52,6 +61,7 @@ impl RequestLog {
             detached: false,
             metrics: None,
             upstream_span: None,
+            secrets,
         }
     }
 
@@ -106,7 +116,13 @@ impl RequestLog {
     /// A placeholder that logs nothing, left behind when a request's log
     /// moves into its response stream.
     pub fn detached() -> Self {
-        let mut log = Self::start(String::new(), String::new(), String::new(), false);
+        let mut log = Self::start(
+            String::new(),
+            String::new(),
+            String::new(),
+            false,
+            Secrets::default(),
+        );
         log.detached = true;
         log
     }
@@ -124,7 +140,7 @@ impl RequestLog {
 
     /// Records the failure that ended the request.
     pub fn fail(&mut self, error: &GatewayError) {
-        self.error = Some(error.clone());
+        self.error = Some(self.secrets.scrub(error.clone()));
         self.finished = true;
     }
 
@@ -145,6 +161,14 @@ impl Drop for RequestLog {
             // Dropped before the end: the client went away.
             (None, false) => 499,
         };
+        // What a caller or an upstream chose (the model names) may hold anything.
+        for text in [
+            &mut self.model,
+            &mut self.upstream_model,
+            &mut self.response_model,
+        ] {
+            self.secrets.redact_in_place(text);
+        }
         let usage = self.usage.unwrap_or_default();
         let duration = self.started.elapsed();
         // Never the prompt, the completion or a key: names and numbers only.

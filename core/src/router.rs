@@ -14,6 +14,7 @@ use crate::config::{Config, DeploymentRouting, KeyLimits, RouterSettings};
 use crate::providers::{self, Provider};
 use crate::resilience::cooldown::Health;
 use crate::resilience::limits::{InMemoryLimiter, RateLimiter};
+use crate::secrets::Secrets;
 
 /// One deployment a request can be sent to.
 #[derive(Clone)]
@@ -62,8 +63,9 @@ pub struct Router {
 }
 
 impl Router {
-    /// Builds every adapter the config names, sharing one HTTP client.
-    pub fn new(config: &Config, client: &reqwest::Client) -> Self {
+    /// Builds every adapter the config names, sharing one HTTP client; their errors are
+    /// scrubbed of `secrets`.
+    pub fn new(config: &Config, client: &reqwest::Client, secrets: &Secrets) -> Self {
         let client = match config.router.connect_timeout {
             Some(limit) => crate::resilience::timeouts::client_with_connect_timeout(limit)
                 .unwrap_or_else(|e| {
@@ -76,7 +78,7 @@ impl Router {
         let providers = config
             .providers
             .iter()
-            .map(|(name, p)| (name.clone(), providers::build(p, &client, &images)))
+            .map(|(name, p)| (name.clone(), providers::build(p, &client, &images, secrets)))
             .collect();
         let mut aliases: HashMap<String, Group> = HashMap::new();
         let mut wildcards: Vec<(String, Group)> = Vec::new();
@@ -88,7 +90,7 @@ impl Router {
                     .clone()
                     .unwrap_or_else(|| format!("{}/{}", d.provider.name, d.upstream_model)),
                 provider_name: d.provider.name.clone(),
-                provider: providers::build(&d.provider, &client, &images),
+                provider: providers::build(&d.provider, &client, &images, secrets),
                 upstream_model: d.upstream_model.clone(),
                 routing: Arc::new(d.routing.clone()),
                 health: Arc::new(Health::default()),

@@ -23,6 +23,7 @@ use crate::discovery::Discovery;
 use crate::providers::ChunkStream;
 use crate::request_log::RequestLog;
 use crate::router::Router;
+use crate::secrets::Secrets;
 
 /// Everything a request needs, built once from the config.
 pub struct CoreState {
@@ -30,18 +31,30 @@ pub struct CoreState {
     pub router: Router,
     pub discovery: Discovery,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Every credential of the config: no error leaves the core, and no request log line is
+    /// written, before these are scrubbed out of it.
+    pub secrets: Secrets,
 }
 
 impl CoreState {
     /// Builds adapters, routes and the catalogue for `config`.
     pub fn new(config: &Config, client: &reqwest::Client) -> Self {
-        let router = Router::new(config, client);
+        let secrets = Secrets::of_config(config);
+        for place in Secrets::short_keys(config) {
+            tracing::warn!(
+                key = %place,
+                min_len = crate::secrets::MIN_SCRUBBED_LEN,
+                "key too short to be scrubbed from upstream errors and logs"
+            );
+        }
+        let router = Router::new(config, client, &secrets);
         let discovery = Discovery::new(config, &router);
         Self {
             auth: Auth::new(&config.auth.keys),
             router,
             discovery,
             metrics: Arc::new(crate::metrics::Metrics::new(config)),
+            secrets,
         }
     }
 }
@@ -115,6 +128,7 @@ impl Gateway for GatewayService {
             caller.name.clone(),
             req.model.clone(),
             req.stream,
+            state.secrets.clone(),
         );
         log.observe(state.metrics.clone(), surface);
         match self
@@ -131,6 +145,7 @@ impl Gateway for GatewayService {
                 Ok(response)
             }
             Err(err) => {
+                let err = state.secrets.scrub(err);
                 log.fail(&err);
                 Err(err.into())
             }
@@ -146,7 +161,13 @@ impl Gateway for GatewayService {
         let surface = crate::metrics::Surface::of(request.metadata());
         let deadline = crate::resilience::deadline(request.metadata());
         let mut req = request.into_inner();
-        let mut log = RequestLog::start(request_id, caller.name.clone(), req.model.clone(), false);
+        let mut log = RequestLog::start(
+            request_id,
+            caller.name.clone(),
+            req.model.clone(),
+            false,
+            state.secrets.clone(),
+        );
         log.observe(state.metrics.clone(), surface);
         let result = async {
             if req.model.is_empty() {
@@ -182,6 +203,7 @@ impl Gateway for GatewayService {
                 Ok(response)
             }
             Err(err) => {
+                let err = state.secrets.scrub(err);
                 log.fail(&err);
                 Err(err.into())
             }
@@ -221,7 +243,11 @@ impl GatewayService {
             log.usage(usage);
         }
         let log = std::mem::replace(log, RequestLog::detached());
-        let relay = Relay { upstream, log };
+        let relay = Relay {
+            upstream,
+            log,
+            secrets: state.secrets.clone(),
+        };
         Ok((
             Box::pin(futures::stream::once(async move { Ok(first) }).chain(relay)),
             answer.headers,
@@ -234,6 +260,7 @@ impl GatewayService {
 struct Relay {
     upstream: ChunkStream,
     log: RequestLog,
+    secrets: Secrets,
 }
 
 impl Stream for Relay {
@@ -249,6 +276,7 @@ impl Stream for Relay {
                 Some(Ok(chunk))
             }
             Some(Err(err)) => {
+                let err = self.secrets.scrub(err);
                 self.log.fail(&err);
                 Some(Err(err.into()))
             }

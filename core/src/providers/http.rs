@@ -6,8 +6,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use modelgate::error::{ErrorKind, GatewayError};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
+use crate::secrets::Secrets;
 use crate::sse::{SseDecoder, SseEvent};
 
 /// Longest wait for a TCP (and TLS) connection to an upstream.
@@ -19,13 +20,33 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// The upstream client: pooled keep-alive connections, no Nagle delay.
 pub fn client() -> Result<reqwest::Client, reqwest::Error> {
+    client_builder().build()
+}
+
+/// How every upstream client is built. Redirects are never followed: the request carries the
+/// provider key, the configured headers and the prompt, and a `Location` may point anywhere.
+/// A 3xx answer is an error ([`redirected`]).
+pub fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(READ_TIMEOUT)
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
         .user_agent(concat!("modelgate/", env!("CARGO_PKG_VERSION")))
-        .build()
+}
+
+/// A 3xx from an upstream. The message names the provider, never the `Location` (it may
+/// name internal hosts).
+pub fn redirected(provider: &str, status: u16) -> GatewayError {
+    GatewayError::new(
+        ErrorKind::Unavailable,
+        format!(
+            "upstream `{provider}` answered with a redirect (HTTP {status}), which modelgate does not follow; set the provider's api_base to the URL that answers"
+        ),
+    )
+    .with_http_status(502)
+    .with_code("upstream_redirect")
 }
 
 /// A failure to talk to the upstream at all, or mid-body.
@@ -80,34 +101,33 @@ pub async fn error_body(response: reqwest::Response) -> (u16, Bytes) {
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Sends a request and turns any non-success answer into the error the
-/// provider's own `parse_error` reads from it, scrubbed of `secret` and
-/// carrying the upstream's `Retry-After`.
+/// provider's own `parse_error` reads from it, scrubbed of `secrets` (the
+/// upstream may echo the key and headers it was sent) and carrying the
+/// upstream's `Retry-After`. A redirect is an error of its own, its body unread.
 pub async fn send(
     provider: &str,
-    secret: &str,
+    secrets: &Secrets,
     builder: reqwest::RequestBuilder,
     parse_error: fn(&str, u16, &[u8]) -> GatewayError,
 ) -> Result<reqwest::Response, GatewayError> {
     let response = builder
         .send()
         .await
-        .map_err(|e| scrub(secret, transport_error(provider, &e)))?;
-    if response.status().is_success() {
+        .map_err(|e| secrets.scrub(transport_error(provider, &e)))?;
+    let status = response.status();
+    if status.is_success() {
         return Ok(response);
+    }
+    if status.is_redirection() {
+        return Err(redirected(provider, status.as_u16()));
     }
     let wait = retry_after(response.headers());
     let (status, body) = error_body(response).await;
-    let mut err = scrub(secret, parse_error(provider, status, &body));
+    let mut err = secrets.scrub(parse_error(provider, status, &body));
     if let Some(wait) = wait {
         err = err.with_retry_after(wait);
     }
     Err(err)
-}
-
-/// Upstream messages may echo the provider key (masked or not).
-pub fn scrub(secret: &str, mut err: GatewayError) -> GatewayError {
-    err.message = redact(&err.message, &[secret]);
-    err
 }
 
 /// The whole body of a non-streamed answer, refusing one past [`MAX_BODY_BYTES`].
@@ -148,6 +168,8 @@ pub(crate) struct Endpoint {
     pub base: String,
     pub key: Option<SecretString>,
     pub headers: Vec<(String, String)>,
+    /// The key and header values, to scrub from what the upstream echoes.
+    pub secrets: Secrets,
     pub timeout: Option<std::time::Duration>,
     pub client: reqwest::Client,
     parse_error: fn(&str, u16, &[u8]) -> GatewayError,
@@ -172,6 +194,7 @@ impl Endpoint {
             base,
             key: config.api_key.clone(),
             headers: config.headers.clone(),
+            secrets: Secrets::of_provider(config),
             timeout: config.timeout,
             client,
             parse_error,
@@ -214,8 +237,8 @@ impl Transport for Endpoint {
         &self.name
     }
 
-    fn key(&self) -> Option<&SecretString> {
-        self.key.as_ref()
+    fn secrets(&self) -> &Secrets {
+        &self.secrets
     }
 
     fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError {
@@ -228,57 +251,26 @@ impl Transport for Endpoint {
 pub(crate) trait Transport {
     /// The provider's configured name, for messages.
     fn name(&self) -> &str;
-    /// The provider key, to scrub from anything the upstream echoes.
-    fn key(&self) -> Option<&SecretString>;
+    /// The provider key and header values, to scrub from anything the upstream echoes.
+    fn secrets(&self) -> &Secrets;
     /// How this provider's error bodies read.
     fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError;
-
-    fn secret(&self) -> String {
-        self.key()
-            .map(|k| k.expose_secret().to_owned())
-            .unwrap_or_default()
-    }
 
     /// Sends and turns any non-success answer into the matching error.
     async fn send(
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, GatewayError> {
-        send(self.name(), &self.secret(), builder, self.parse_error()).await
+        send(self.name(), self.secrets(), builder, self.parse_error()).await
     }
 
     fn scrub(&self, err: GatewayError) -> GatewayError {
-        scrub(&self.secret(), err)
+        self.secrets().scrub(err)
     }
 
     async fn body(&self, response: reqwest::Response) -> Result<Bytes, GatewayError> {
         read_body(self.name(), response).await
     }
-}
-
-/// Removes credentials from text an upstream sent: the exact secrets given,
-/// and any word that looks like an API key (`sk-…`, even masked).
-pub fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_owned();
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(secret, "[redacted]");
-    }
-    out.split_inclusive(char::is_whitespace)
-        .map(|word| {
-            let trimmed = word.trim_start_matches(['"', '\'', '(']);
-            if trimmed.starts_with("sk-") || trimmed.starts_with("sk_") {
-                let tail: String = word
-                    .chars()
-                    .rev()
-                    .take_while(|c| c.is_whitespace() || ".,;:)\"'".contains(*c))
-                    .collect();
-                let tail: String = tail.chars().rev().collect();
-                format!("{}[redacted]{tail}", &word[..word.len() - trimmed.len()])
-            } else {
-                word.to_owned()
-            }
-        })
-        .collect()
 }
 
 /// The response body as SSE events; transport and framing failures become
@@ -344,23 +336,4 @@ pub fn sse_events(
             }
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redact_removes_exact_and_key_shaped_words() {
-        let msg =
-            "Incorrect API key provided: sk-prov**********cret. You can find your API key at x.";
-        let out = redact(msg, &["sk-provider-secret"]);
-        assert!(!out.contains("sk-prov"), "{out}");
-        assert!(out.contains("[redacted]."), "{out}");
-        assert!(out.ends_with("at x."));
-        assert_eq!(
-            redact("key abcdef123 leaked", &["abcdef123"]),
-            "key [redacted] leaked"
-        );
-    }
 }

@@ -7,6 +7,7 @@ pub mod http;
 pub mod images;
 pub mod ollama;
 pub mod openai;
+mod scrubbed;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use modelgate::v1::{
 };
 
 use crate::config::{ProviderConfig, ProviderKind};
+use crate::secrets::Secrets;
 
 /// Chunks of one answer as the provider produces them.
 pub type ChunkStream =
@@ -44,10 +46,20 @@ pub trait Provider: Send + Sync {
     fn list_models(&self) -> BoxFuture<'static, Result<Vec<Model>, GatewayError>>;
 }
 
-/// The adapter for a provider's configuration. Gemini and Ollama take image
-/// bytes only, so they fetch http(s) image URLs through `images`; the others
-/// pass URLs on to the upstream.
+/// The adapter for a provider's configuration, every error it returns scrubbed of `secrets`
+/// (the whole configuration's), so that no log line or caller downstream sees one.
 pub fn build(
+    config: &ProviderConfig,
+    client: &reqwest::Client,
+    images: &Arc<images::Fetcher>,
+    secrets: &Secrets,
+) -> Arc<dyn Provider> {
+    Arc::new(scrubbed::Scrubbed::new(adapter(config, client, images), secrets))
+}
+
+/// The bare adapter for a provider's configuration. Gemini and Ollama take image bytes only,
+/// so they fetch http(s) image URLs through `images`; the others pass URLs on to the upstream.
+fn adapter(
     config: &ProviderConfig,
     client: &reqwest::Client,
     images: &Arc<images::Fetcher>,

@@ -38,14 +38,11 @@ fn parse_grpc_timeout(text: &str) -> Option<Duration> {
     })
 }
 
-/// An upstream client like the shared one, with another connect limit.
+/// An upstream client like the shared one (redirects never followed), with another connect
+/// limit.
 pub fn client_with_connect_timeout(limit: Duration) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+    crate::providers::http::client_builder()
         .connect_timeout(limit)
-        .read_timeout(crate::providers::http::READ_TIMEOUT)
-        .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .user_agent(concat!("modelgate/", env!("CARGO_PKG_VERSION")))
         .build()
 }
 

@@ -24,13 +24,13 @@ use futures::future::BoxFuture;
 use futures::stream as fstream;
 use modelgate::error::{ErrorKind, GatewayError};
 use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
-use secrecy::SecretString;
 use serde_json::Value;
 
-use super::http::{self, Transport};
+use super::http::Transport;
 use super::openai::response::{parse_completion, parse_embeddings};
 use super::{ChunkStream, Provider};
 use crate::config::ProviderConfig;
+use crate::secrets::Secrets;
 use request::Auth;
 
 /// Default cap on a non-streamed call when the config sets none.
@@ -44,6 +44,7 @@ pub fn build(config: &ProviderConfig, client: &reqwest::Client) -> Arc<dyn Provi
             base: config.api_base.trim_end_matches('/').to_owned(),
             api_version: config.api_version.clone(),
             auth: Auth::from_key(config.api_key.as_ref()),
+            secrets: Secrets::of_provider(config),
             models: config.models.clone().unwrap_or_default(),
             headers: config.headers.clone(),
             timeout: config.timeout,
@@ -63,6 +64,8 @@ struct Inner {
     /// hand-built config, reported on use.
     api_version: Option<String>,
     auth: Auth,
+    /// The key and header values, to scrub from what the upstream echoes.
+    secrets: Secrets,
     models: Vec<String>,
     headers: Vec<(String, String)>,
     timeout: Option<Duration>,
@@ -74,8 +77,8 @@ impl Transport for Inner {
         &self.name
     }
 
-    fn key(&self) -> Option<&SecretString> {
-        self.auth.key()
+    fn secrets(&self) -> &Secrets {
+        &self.secrets
     }
 
     fn parse_error(&self) -> fn(&str, u16, &[u8]) -> GatewayError {
@@ -128,11 +131,10 @@ impl Provider for AzureProvider {
                 let chunk = parse_completion(&inner.name, &bytes).map_err(|e| inner.scrub(e))?;
                 return Ok(Box::pin(fstream::iter([Ok(chunk)])) as ChunkStream);
             }
-            let secret = inner.auth.secret().to_owned();
             Ok(crate::providers::openai::stream::chunk_stream(
                 inner.name.clone(),
                 response,
-                move |e| http::scrub(&secret, e),
+                move |e| inner.scrub(e),
             ))
         })
     }

@@ -40,22 +40,6 @@ impl Auth {
             Auth::Anonymous => builder,
         }
     }
-
-    /// The secret, for scrubbing upstream messages.
-    /// The key or token, whichever is configured.
-    pub fn key(&self) -> Option<&SecretString> {
-        match self {
-            Auth::ApiKey(s) | Auth::Bearer(s) => Some(s),
-            Auth::Anonymous => None,
-        }
-    }
-
-    pub fn secret(&self) -> &str {
-        match self {
-            Auth::ApiKey(s) | Auth::Bearer(s) => s.expose_secret(),
-            Auth::Anonymous => "",
-        }
-    }
 }
 
 /// `{base}/openai/deployments/{deployment}/{operation}?api-version={version}`.

@@ -15,7 +15,7 @@ use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use super::http::{Endpoint, Transport, redact};
+use super::http::{Endpoint, Transport};
 use super::{ChunkStream, Provider};
 use crate::config::ProviderConfig;
 
@@ -90,15 +90,10 @@ impl Provider for OpenAiProvider {
                     response::parse_completion(&inner.name, &bytes).map_err(|e| inner.scrub(e))?;
                 return Ok(Box::pin(fstream::iter([Ok(chunk)])) as ChunkStream);
             }
-            let secret = inner.secret();
-            Ok(stream::chunk_stream(
-                inner.name.as_str().into(),
-                response,
-                move |mut e| {
-                    e.message = redact(&e.message, &[secret.as_str()]);
-                    e
-                },
-            ))
+            let name = inner.name.as_str().into();
+            Ok(stream::chunk_stream(name, response, move |e| {
+                inner.scrub(e)
+            }))
         })
     }
 
@@ -114,7 +109,7 @@ impl Provider for OpenAiProvider {
                 .timeout(inner.timeout.unwrap_or(DEFAULT_TIMEOUT));
             let response = inner.send(builder).await?;
             let bytes = inner.body(response).await?;
-            response::parse_embeddings(&inner.name, &bytes)
+            response::parse_embeddings(&inner.name, &bytes).map_err(|e| inner.scrub(e))
         })
     }
 
