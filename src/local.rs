@@ -1,7 +1,7 @@
 //! The core called as a function in the same process (`modelgate serve`):
 //! the same RPC messages, metadata and statuses as over gRPC, without
-//! encoding every message to protobuf and back. Only the hot call has this
-//! path; the others go through the in-process gRPC service.
+//! encoding every message to protobuf and back. Only the hot call and the key
+//! check have this path; the others go through the in-process gRPC service.
 
 use std::pin::Pin;
 
@@ -14,8 +14,12 @@ use crate::v1::{ChatCompletionChunk, ChatCompletionRequest};
 /// The chunks of one `ChatCompletion` answer.
 pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<ChatCompletionChunk, Status>> + Send>>;
 
-/// `modelgate.v1.Gateway/ChatCompletion` as a direct call.
+/// `modelgate.v1.Gateway/ChatCompletion` and `Authenticate` as direct calls.
 pub trait LocalGateway: Send + Sync + 'static {
+    /// `Authenticate`: the name of the key in `metadata`'s `authorization`, or
+    /// UNAUTHENTICATED with the error table's metadata.
+    fn authenticate(&self, metadata: &tonic::metadata::MetadataMap) -> Result<String, Status>;
+
     /// Behaves as the RPC does: the request's metadata carries the caller's
     /// key and request id, the response's metadata the routing headers.
     fn chat_completion(

@@ -78,10 +78,16 @@ impl Auth {
 
     /// The caller the request's `authorization` metadata names.
     pub fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, GatewayError> {
+        self.authenticate_headers(metadata.as_ref())
+    }
+
+    /// The caller the request's `authorization` header names: the same check
+    /// on the HTTP/2 headers of an RPC, before its message is read.
+    pub fn authenticate_headers(&self, headers: &http::HeaderMap) -> Result<Caller, GatewayError> {
         if self.keys.is_empty() {
             return Ok(Caller::anonymous());
         }
-        let presented = metadata
+        let presented = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .map(bearer)

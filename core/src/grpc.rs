@@ -17,8 +17,9 @@ use tonic_health::server::HealthReporter;
 use crate::config::Config;
 use crate::service::{CoreState, GatewayService};
 
-/// Largest gRPC message accepted or sent: chat requests carry inline images.
-pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+/// Largest gRPC response message sent (a whole non-streamed answer, or many
+/// embedding vectors). Request messages are bounded by `server.body_limit_mb`.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// The core's services, ready to serve on a socket or in process.
 #[derive(Clone)]
@@ -55,9 +56,13 @@ impl Core {
         let state = Arc::new(ArcSwap::from_pointee(CoreState::new(config, &client)));
         let drain = Drain::new();
         let service = GatewayService::new(state.clone(), drain.clone());
+        // The same bound on a request as the HTTP facade's body limit: chat
+        // requests carry inline images, and anything larger is refused before
+        // it is buffered. Keys are checked before that (see `auth_first`).
         let gateway = GatewayServer::new(service.clone())
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+            .max_decoding_message_size(config.server.body_limit_bytes)
+            .max_encoding_message_size(MAX_RESPONSE_BYTES);
+        let gateway = crate::auth_first::AuthFirst::new(gateway, state.clone());
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_serving::<GatewayServer<GatewayService>>().await;
         health.set_service_status("", ServingStatus::Serving).await;

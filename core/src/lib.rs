@@ -2,6 +2,7 @@
 //! authentication, and the `modelgate.v1.Gateway` service.
 
 pub mod auth;
+pub mod auth_first;
 pub mod catalogue;
 pub mod config;
 pub mod discovery;

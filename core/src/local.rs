@@ -1,4 +1,5 @@
-//! `modelgate serve`'s direct call of `ChatCompletion`: what the gRPC
+//! `modelgate serve`'s direct calls: the key check the facade makes before
+//! reading a body, and `ChatCompletion`, with what the gRPC
 //! server and [`crate::rpc_span::Traced`] do around the service (request id,
 //! RPC span entered while the answer streams), minus the protobuf encoding
 //! of every chunk there and back.
@@ -23,6 +24,10 @@ const PATH: &str = "/modelgate.v1.Gateway/ChatCompletion";
 pub struct Local(pub(crate) GatewayService);
 
 impl LocalGateway for Local {
+    fn authenticate(&self, metadata: &tonic::metadata::MetadataMap) -> Result<String, Status> {
+        self.0.key_name(metadata)
+    }
+
     fn chat_completion(
         &self,
         mut request: Request<ChatCompletionRequest>,

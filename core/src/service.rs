@@ -12,8 +12,8 @@ use modelgate::drain::{Drain, InFlight};
 use modelgate::error::GatewayError;
 use modelgate::v1::gateway_server::Gateway;
 use modelgate::v1::{
-    ChatCompletionChunk, ChatCompletionRequest, EmbedRequest, EmbedResponse, ListModelsRequest,
-    ListModelsResponse, Role,
+    AuthenticateRequest, AuthenticateResponse, ChatCompletionChunk, ChatCompletionRequest,
+    EmbedRequest, EmbedResponse, ListModelsRequest, ListModelsResponse, Role,
 };
 use tonic::{Request, Response, Status};
 
@@ -80,12 +80,31 @@ impl GatewayService {
             .drain
             .admit()
             .ok_or_else(crate::lifecycle::shutting_down)?;
+        let (state, caller) = self.caller(request)?;
+        Ok((token, state, caller))
+    }
+
+    /// The caller [`crate::auth_first::AuthFirst`] admitted from the RPC's headers; a direct
+    /// in-process call (`modelgate serve`'s chat) has no such check in front of it and is
+    /// checked here.
+    fn caller<T>(&self, request: &Request<T>) -> Result<(Arc<CoreState>, Caller), Status> {
+        if let Some(admitted) = request.extensions().get::<crate::auth_first::Admitted>() {
+            return Ok((admitted.state.clone(), admitted.caller.clone()));
+        }
         let state = self.state.load_full();
         let caller = state
             .auth
             .authenticate(request.metadata())
             .map_err(Status::from)?;
-        Ok((token, state, caller))
+        Ok((state, caller))
+    }
+
+    /// The name of the key in `metadata`, checked against the current config.
+    pub(crate) fn key_name(
+        &self,
+        metadata: &tonic::metadata::MetadataMap,
+    ) -> Result<String, Status> {
+        Ok(self.state.load().auth.authenticate(metadata)?.name)
     }
 }
 
@@ -110,6 +129,16 @@ impl Gateway for GatewayService {
             .map(|m| (m.id.clone(), state.discovery.metadata(&m.id)))
             .collect();
         Ok(Response::new(ListModelsResponse { models, metadata }))
+    }
+
+    async fn authenticate(
+        &self,
+        request: Request<AuthenticateRequest>,
+    ) -> Result<Response<AuthenticateResponse>, Status> {
+        let (_, caller) = self.caller(&request)?;
+        Ok(Response::new(AuthenticateResponse {
+            key_name: caller.name,
+        }))
     }
 
     type ChatCompletionStream = Pin<Box<dyn Stream<Item = ChunkResult> + Send>>;

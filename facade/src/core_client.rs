@@ -7,12 +7,15 @@
 use std::sync::Arc;
 
 use modelgate::local::{ChunkStream, LocalGateway};
-use modelgate::v1::ChatCompletionRequest;
 use modelgate::v1::gateway_client::GatewayClient;
+use modelgate::v1::{AuthenticateRequest, ChatCompletionRequest};
 use tonic::body::Body;
+use tonic::metadata::AsciiMetadataValue;
 use tonic_health::pb::health_client::HealthClient;
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, ServiceExt};
+
+use crate::key_check::Accepted;
 
 /// Any transport that carries gRPC requests to the core.
 pub type CoreTransport =
@@ -36,8 +39,13 @@ impl std::error::Error for TransportError {
     }
 }
 
-/// Largest message exchanged with the core (inline images are large).
-const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+/// Largest request message sent to the core until [`CoreClient::with_request_limit`] sets
+/// the body limit (the body limit's default).
+const DEFAULT_REQUEST_BYTES: usize = crate::routes::DEFAULT_BODY_LIMIT;
+
+/// Largest response message accepted from the core (a whole non-streamed
+/// answer, or many embedding vectors).
+const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Clients for the core's gateway and health services.
 #[derive(Clone)]
@@ -48,6 +56,8 @@ pub struct CoreClient {
     pub health: HealthClient<CoreTransport>,
     /// `ChatCompletion` as a direct call when the core runs in this process.
     local: Option<Arc<dyn LocalGateway>>,
+    /// Credentials the remote core accepted lately (unused in process).
+    accepted: Arc<Accepted>,
 }
 
 impl CoreClient {
@@ -61,6 +71,38 @@ impl CoreClient {
             local: Some(local),
             ..Self::over(BoxCloneSyncService::new(svc))
         }
+    }
+
+    /// The same client with request messages bounded by `bytes` (the HTTP body limit, which
+    /// the core's server applies too).
+    pub fn with_request_limit(mut self, bytes: usize) -> Self {
+        self.gateway = self.gateway.max_encoding_message_size(bytes);
+        self
+    }
+
+    /// Asks the core whether `credential` (the `authorization` metadata) is a valid key:
+    /// directly in process; over gRPC with `Authenticate`, remembering a "yes" for
+    /// [`crate::key_check::ACCEPTED_TTL`].
+    pub async fn authenticate(
+        &self,
+        credential: Option<AsciiMetadataValue>,
+    ) -> Result<(), tonic::Status> {
+        let mut request = tonic::Request::new(AuthenticateRequest {});
+        if let Some(value) = &credential {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        if let Some(local) = &self.local {
+            return local.authenticate(request.metadata()).map(drop);
+        }
+        let digest = Accepted::digest(credential.as_ref());
+        if self.accepted.holds(&digest) {
+            return Ok(());
+        }
+        self.gateway.clone().authenticate(request).await?;
+        self.accepted.insert(digest);
+        Ok(())
     }
 
     /// `modelgate.v1.Gateway/ChatCompletion`, directly or over gRPC.
@@ -93,10 +135,11 @@ impl CoreClient {
     fn over(transport: CoreTransport) -> Self {
         Self {
             gateway: GatewayClient::new(transport.clone())
-                .max_decoding_message_size(MAX_MESSAGE_BYTES)
-                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+                .max_decoding_message_size(MAX_RESPONSE_BYTES)
+                .max_encoding_message_size(DEFAULT_REQUEST_BYTES),
             health: HealthClient::new(transport),
             local: None,
+            accepted: Arc::default(),
         }
     }
 }

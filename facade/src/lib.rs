@@ -6,6 +6,7 @@ pub mod cors;
 pub mod drain;
 pub mod error;
 pub mod forwarded;
+pub mod key_check;
 pub mod observe;
 pub mod openapi;
 pub mod read_timeouts;

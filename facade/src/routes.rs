@@ -35,6 +35,12 @@ pub fn router(core: CoreClient, body_limit: usize) -> Router {
             "/metrics",
             get(modelgate_telemetry::prometheus::metrics_handler),
         )
+        // Every matched route, so a body-carrying route added later is covered too; the
+        // fallback reads no body and keeps answering 404.
+        .route_layer(axum::middleware::from_fn_with_state(
+            core.clone(),
+            crate::key_check::before_body,
+        ))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(core)
@@ -67,16 +73,7 @@ fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 fn rpc<T>(headers: &HeaderMap, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     let meta = request.metadata_mut();
-    let auth = headers.get(header::AUTHORIZATION).cloned().or_else(|| {
-        // Azure-style clients send the key bare in `api-key` / `x-api-key`.
-        let bare = headers
-            .get("api-key")
-            .or_else(|| headers.get("x-api-key"))?;
-        HeaderValue::from_bytes(&[b"Bearer ", bare.as_bytes()].concat()).ok()
-    });
-    if let Some(value) =
-        auth.and_then(|v| tonic::metadata::MetadataValue::try_from(v.as_bytes()).ok())
-    {
+    if let Some(value) = crate::key_check::credential(headers) {
         meta.insert("authorization", value);
     }
     if let Some(value) = headers

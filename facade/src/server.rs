@@ -19,7 +19,7 @@ use crate::read_timeouts::ReadTimeouts;
 /// The complete HTTP application. `cors_origins`: `cors.allow_origins` from
 /// the config (empty: CORS off).
 pub fn app(core: CoreClient, body_limit: usize, cors_origins: &[String]) -> Router {
-    let app = crate::routes::router(core, body_limit)
+    let app = crate::routes::router(core.with_request_limit(body_limit), body_limit)
         .merge(crate::openapi::router())
         // Inside the request-id layers, so panics, errors and streams all
         // carry the id and every log line of the request sits in its span.
