@@ -113,7 +113,7 @@ impl Gateway for GatewayService {
         let mut log = RequestLog::start(
             request_id,
             caller.name.clone(),
-            req.model.clone(),
+            modelgate::model_name::bounded(&req.model).to_owned(),
             req.stream,
         );
         log.observe(state.metrics.clone(), surface);
@@ -146,7 +146,12 @@ impl Gateway for GatewayService {
         let surface = crate::metrics::Surface::of(request.metadata());
         let deadline = crate::resilience::deadline(request.metadata());
         let mut req = request.into_inner();
-        let mut log = RequestLog::start(request_id, caller.name.clone(), req.model.clone(), false);
+        let mut log = RequestLog::start(
+            request_id,
+            caller.name.clone(),
+            modelgate::model_name::bounded(&req.model).to_owned(),
+            false,
+        );
         log.observe(state.metrics.clone(), surface);
         let result = async {
             if req.model.is_empty() {
@@ -155,6 +160,7 @@ impl Gateway for GatewayService {
                     "Missing required parameter: 'model'.",
                 ));
             }
+            modelgate::model_name::check_length(&req.model, "model")?;
             if req.input.is_empty() && req.token_input.is_empty() {
                 return Err(GatewayError::invalid("input", "'input' must not be empty."));
             }
@@ -267,6 +273,7 @@ fn validate(req: &ChatCompletionRequest) -> Result<(), GatewayError> {
             "Missing required parameter: 'model'.",
         ));
     }
+    modelgate::model_name::check_length(&req.model, "model")?;
     if req.messages.is_empty() {
         return Err(GatewayError::invalid(
             "messages",
