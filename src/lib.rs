@@ -5,6 +5,7 @@ pub mod drain;
 pub mod error;
 pub mod json;
 pub mod local;
+pub mod model_name;
 
 /// Generated protobuf messages and gRPC stubs of `modelgate.v1`.
 pub mod v1 {

@@ -10,6 +10,8 @@ use modelgate_core::config::{ProcessEnv, ServerConfig};
 use modelgate_core::grpc::Core;
 use tokio::sync::watch;
 
+use crate::open_access::OpenAccess;
+
 /// How long the servers get to close their connections once drained; past it the process
 /// exits anyway rather than hang on a connection that never closes.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
@@ -40,6 +42,8 @@ impl Stop {
 pub struct Managed {
     /// The core, when this process runs one (reloaded on SIGHUP, NOT_SERVING on shutdown).
     pub core: Option<Core>,
+    /// The start-up exposure check (addresses and flag), applied to every reload too.
+    pub open_access: Option<OpenAccess>,
     /// The config file the core was started from; `None`: the environment.
     pub config_file: Option<PathBuf>,
     /// Servers to drain, outermost first (the HTTP facade before the core).
@@ -96,7 +100,11 @@ fn reload(managed: &Managed) {
         .config_file
         .as_ref()
         .map_or_else(|| "environment".to_owned(), |p| p.display().to_string());
-    match core.reload_from(managed.config_file.as_deref(), &ProcessEnv) {
+    let check = |config: &modelgate_core::config::Config| match &managed.open_access {
+        Some(open_access) => open_access.check(config),
+        None => Ok(()),
+    };
+    match core.reload_checked(managed.config_file.as_deref(), &ProcessEnv, check) {
         Ok(config) => {
             for notice in &config.notices {
                 tracing::warn!(source = %config.source, "{notice}");

@@ -8,6 +8,7 @@ mod healthcheck;
 mod lifecycle;
 mod listen;
 mod log_args;
+mod open_access;
 mod run;
 
 use std::process::ExitCode;

@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use crate::cli::{Cli, Command};
 use crate::lifecycle::{self, Managed};
 use crate::listen;
+use crate::open_access::OpenAccess;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -29,13 +30,18 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let config = load(file.as_deref())?;
             let http = http.unwrap_or(config.server.http);
             let grpc = grpc.unwrap_or(config.server.grpc);
-            guard_open_access(&config, &[http, grpc], unauth.allow_unauthenticated)?;
+            let open_access = OpenAccess {
+                binds: vec![http, grpc],
+                allowed: unauth.allow_unauthenticated,
+            };
+            open_access.check(&config)?;
             let core = Core::new(&config).await?;
             let (http_listener, grpc_listener) =
                 (bind(http, "http").await?, bind(grpc, "grpc").await?);
             let facade_drain = Drain::new();
             let stop = lifecycle::on_signals(Managed {
                 core: Some(core.clone()),
+                open_access: Some(open_access),
                 config_file: file,
                 drains: vec![facade_drain.clone(), core.drain.clone()],
                 server: config.server.clone(),
@@ -62,7 +68,11 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let file = config.config;
             let config = load(file.as_deref())?;
             let grpc = grpc.unwrap_or(config.server.grpc);
-            guard_open_access(&config, &[grpc], unauth.allow_unauthenticated)?;
+            let open_access = OpenAccess {
+                binds: vec![grpc],
+                allowed: unauth.allow_unauthenticated,
+            };
+            open_access.check(&config)?;
             let core = Core::new(&config).await?;
             let listener = bind(grpc, "grpc").await?;
             if let Some(addr) = metrics {
@@ -75,6 +85,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             }
             let stop = lifecycle::on_signals(Managed {
                 core: Some(core.clone()),
+                open_access: Some(open_access),
                 config_file: file,
                 drains: vec![core.drain.clone()],
                 server: config.server.clone(),
@@ -103,6 +114,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let drain = Drain::new();
             let stop = lifecycle::on_signals(Managed {
                 core: None,
+                open_access: None,
                 config_file: None,
                 drains: vec![drain.clone()],
                 server: config.server.clone(),
@@ -135,33 +147,6 @@ fn load(path: Option<&Path>) -> Result<Config, Error> {
         "config loaded"
     );
     Ok(config)
-}
-
-/// No client keys is fine on loopback (with a warning), refused elsewhere
-/// unless asked for explicitly.
-fn guard_open_access(config: &Config, binds: &[SocketAddr], allowed: bool) -> Result<(), Error> {
-    if !config.auth.keys.is_empty() {
-        return Ok(());
-    }
-    let exposed: Vec<String> = binds
-        .iter()
-        .filter(|a| !a.ip().is_loopback())
-        .map(ToString::to_string)
-        .collect();
-    if exposed.is_empty() || allowed {
-        tracing::warn!(
-            "NO CLIENT KEYS CONFIGURED: anyone who can reach {binds:?} can use every model. \
-             Set MODELGATE_API_KEYS or `auth.keys` in the config."
-        );
-        return Ok(());
-    }
-    Err(format!(
-        "no client keys are configured and {} is not a loopback address: anyone could spend your provider \
-         credits. Set MODELGATE_API_KEYS (comma-separated) or `auth.keys` in the config, bind to 127.0.0.1, \
-         or pass --allow-unauthenticated if this is really wanted",
-        exposed.join(", ")
-    )
-    .into())
 }
 
 fn log_cors(config: &Config) {

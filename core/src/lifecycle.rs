@@ -40,11 +40,40 @@ impl Core {
     /// Reads the configuration again from `file` (or the environment without one) and applies
     /// it; an invalid one is returned as the error and the running one is kept.
     pub fn reload_from(&self, file: Option<&Path>, env: &dyn Env) -> Result<Config, ConfigError> {
-        let config = match file {
-            Some(path) => Config::load_file(path, env)?,
-            None => Config::from_env(env)?,
-        };
+        let config = Self::read(file, env)?;
         self.reload(&config);
         Ok(config)
     }
+
+    /// [`Core::reload_from`], applying the new configuration only if `check` (the binary's
+    /// start-up checks, e.g. no open access on a public address) accepts it; otherwise the
+    /// running one is kept and the refusal is returned.
+    pub fn reload_checked(
+        &self,
+        file: Option<&Path>,
+        env: &dyn Env,
+        check: impl FnOnce(&Config) -> Result<(), String>,
+    ) -> Result<Config, ReloadError> {
+        let config = Self::read(file, env)?;
+        check(&config).map_err(ReloadError::Refused)?;
+        self.reload(&config);
+        Ok(config)
+    }
+
+    fn read(file: Option<&Path>, env: &dyn Env) -> Result<Config, ConfigError> {
+        match file {
+            Some(path) => Config::load_file(path, env),
+            None => Config::from_env(env),
+        }
+    }
+}
+
+/// Why a reload was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
+    /// Valid, but refused by the same checks as at start-up.
+    #[error("{0}")]
+    Refused(String),
 }

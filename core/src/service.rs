@@ -155,7 +155,7 @@ impl Gateway for GatewayService {
         let mut log = RequestLog::start(
             request_id,
             caller.name.clone(),
-            req.model.clone(),
+            modelgate::model_name::bounded(&req.model).to_owned(),
             req.stream,
             state.secrets.clone(),
         );
@@ -193,7 +193,7 @@ impl Gateway for GatewayService {
         let mut log = RequestLog::start(
             request_id,
             caller.name.clone(),
-            req.model.clone(),
+            modelgate::model_name::bounded(&req.model).to_owned(),
             false,
             state.secrets.clone(),
         );
@@ -205,6 +205,7 @@ impl Gateway for GatewayService {
                     "Missing required parameter: 'model'.",
                 ));
             }
+            modelgate::model_name::check_length(&req.model, "model")?;
             if req.input.is_empty() && req.token_input.is_empty() {
                 return Err(GatewayError::invalid("input", "'input' must not be empty."));
             }
@@ -324,6 +325,7 @@ fn validate(req: &ChatCompletionRequest) -> Result<(), GatewayError> {
             "Missing required parameter: 'model'.",
         ));
     }
+    modelgate::model_name::check_length(&req.model, "model")?;
     if req.messages.is_empty() {
         return Err(GatewayError::invalid(
             "messages",

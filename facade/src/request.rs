@@ -526,7 +526,11 @@ fn required_model(map: &mut Object) -> Result<String> {
     match take(map, "model") {
         None => Err(missing(path)),
         Some(Value::String(s)) if s.is_empty() => Err(empty_string(path)),
-        Some(Value::String(s)) => Ok(s),
+        Some(Value::String(s)) => {
+            // Bounded before the name is logged or looked up anywhere.
+            modelgate::model_name::check_length(&s, "model")?;
+            Ok(s)
+        }
         Some(other) => Err(invalid_type(path, "a string", &other)),
     }
 }

@@ -5,6 +5,7 @@
 //! log of request and response bodies.
 
 pub mod bodies;
+pub mod log_fields;
 pub mod logs;
 pub mod prometheus;
 pub mod propagation;

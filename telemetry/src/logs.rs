@@ -9,8 +9,7 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Subscriber;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
-use tracing_subscriber::field::MakeExt;
-use tracing_subscriber::fmt::{FormatFields, MakeWriter};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -124,6 +123,7 @@ where
 {
     match format {
         LogFormat::Text if ansi => tracing_subscriber::fmt::layer()
+            .fmt_fields(plain_fields())
             .with_writer(writer)
             .with_ansi(true)
             .boxed(),
@@ -144,20 +144,12 @@ where
     }
 }
 
-/// `name=value` fields as the default formatter writes them without colour,
-/// minus its styling machinery, which cost half of each request line's
-/// formatting even with colour off (see bench/README.md).
-fn plain_fields() -> impl for<'w> FormatFields<'w> + Send + Sync + 'static {
-    tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
-        let name = field.name();
-        if name == "message" {
-            write!(w, "{value:?}")
-        } else {
-            let name = name.strip_prefix("r#").unwrap_or(name);
-            write!(w, "{name}={value:?}")
-        }
-    })
-    .delimited(" ")
+/// `name=value` fields, escaped so that nothing a client sends (a model name, an error
+/// message echoing one) can end the line or forge a field: see [`crate::log_fields`].
+/// Without the default formatter's styling machinery, which cost half of each request
+/// line's formatting even with colour off (see bench/README.md).
+fn plain_fields() -> crate::log_fields::EscapedFields {
+    crate::log_fields::EscapedFields
 }
 
 /// Installs the global subscriber described by `options`.

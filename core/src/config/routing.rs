@@ -14,6 +14,11 @@ use super::validate::Notices;
 
 const SECTION: &str = "router_settings";
 
+/// LiteLLM's default for `max_fallbacks`.
+pub const DEFAULT_MAX_FALLBACKS: usize = 5;
+/// Highest `max_fallbacks` accepted: each fallback is up to `num_retries + 1` upstream calls.
+const MAX_MAX_FALLBACKS: usize = 50;
+
 /// How a request picks among the deployments of one model group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RoutingStrategy {
@@ -49,6 +54,9 @@ pub struct RouterSettings {
     pub fallbacks: Vec<(String, Vec<String>)>,
     pub context_window_fallbacks: Vec<(String, Vec<String>)>,
     pub content_policy_fallbacks: Vec<(String, Vec<String>)>,
+    /// Most fallback groups tried for one request, and most a request's own `fallbacks` may
+    /// name (LiteLLM's `max_fallbacks`).
+    pub max_fallbacks: usize,
     /// Another name for a model group.
     pub model_group_alias: HashMap<String, String>,
 }
@@ -68,6 +76,7 @@ impl Default for RouterSettings {
             fallbacks: Vec::new(),
             context_window_fallbacks: Vec::new(),
             content_policy_fallbacks: Vec::new(),
+            max_fallbacks: DEFAULT_MAX_FALLBACKS,
             model_group_alias: HashMap::new(),
         }
     }
@@ -117,6 +126,7 @@ const USED: &[&str] = &[
     "fallbacks",
     "context_window_fallbacks",
     "content_policy_fallbacks",
+    "max_fallbacks",
     "model_group_alias",
 ];
 
@@ -184,6 +194,17 @@ pub(super) fn router_settings(
             }
             "content_policy_fallbacks" => {
                 settings.content_policy_fallbacks = fallback_list(value, &path)?;
+            }
+            "max_fallbacks" => {
+                let max: usize = count(&scalar(&value, &path)?, &path)?;
+                if max > MAX_MAX_FALLBACKS {
+                    return Err(ConfigError::at(
+                        path,
+                        format!("{max} is more than {MAX_MAX_FALLBACKS}"),
+                        format!("write a whole number from 0 to {MAX_MAX_FALLBACKS}, e.g. 5"),
+                    ));
+                }
+                settings.max_fallbacks = max;
             }
             "model_group_alias" => settings.model_group_alias = group_aliases(value, &path)?,
             _ => {}

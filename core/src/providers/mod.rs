@@ -7,6 +7,7 @@ pub mod http;
 pub mod images;
 pub mod ollama;
 pub mod openai;
+pub mod path_segment;
 mod scrubbed;
 
 use std::pin::Pin;

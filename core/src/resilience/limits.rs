@@ -76,6 +76,17 @@ impl Permit {
     pub fn set_tokens(&mut self, tokens: u64) {
         self.tokens = tokens;
     }
+
+    /// Counts one more upstream attempt (a retry or a fallback) of this request against the
+    /// key's `rpm` and `tpm`, or refuses it; the headers then show what is left.
+    pub async fn count_attempt(&mut self) -> Result<(), GatewayError> {
+        let usage = self
+            .limiter
+            .admit_attempt(&self.key, self.usage.limits)
+            .await?;
+        self.usage = usage;
+        Ok(())
+    }
 }
 
 impl Drop for Permit {
@@ -89,6 +100,15 @@ pub trait RateLimiter: Send + Sync {
     /// Counts one request of `key`, or refuses it with 429 `rate_limit_exceeded`, the
     /// `Retry-After` and the `x-ratelimit-*` headers.
     fn admit(&self, key: &str, limits: KeyLimits) -> BoxFuture<'_, Result<Usage, GatewayError>>;
+
+    /// Counts one more upstream attempt of an admitted request (a retry or a fallback) as a
+    /// request of `key`, so that one client request cannot make more upstream calls than the
+    /// key's `rpm` allows. It takes no parallel slot (the request holds one already).
+    fn admit_attempt(
+        &self,
+        key: &str,
+        limits: KeyLimits,
+    ) -> BoxFuture<'_, Result<Usage, GatewayError>>;
 
     /// Ends an admitted request: frees its parallel slot and adds the tokens it used. Runs on
     /// drop, so it must not block; a shared store would send its update in the background.
@@ -126,6 +146,18 @@ struct KeyState {
 
 impl InMemoryLimiter {
     fn admit_at(&self, key: &str, limits: KeyLimits, now: Instant) -> Result<Usage, GatewayError> {
+        self.count_at(key, limits, now, true)
+    }
+
+    /// One request of `key`; `new_request` also takes a parallel slot (an attempt of an
+    /// admitted request has one).
+    fn count_at(
+        &self,
+        key: &str,
+        limits: KeyLimits,
+        now: Instant,
+        new_request: bool,
+    ) -> Result<Usage, GatewayError> {
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         let st = keys.entry(key.to_owned()).or_default();
         let start = match st.window_start {
@@ -176,6 +208,7 @@ impl InMemoryLimiter {
             ));
         }
         if let Some(max) = limits.max_parallel_requests
+            && new_request
             && st.parallel >= max
         {
             return Err(refuse(
@@ -185,7 +218,9 @@ impl InMemoryLimiter {
             ));
         }
         st.requests += 1;
-        st.parallel += 1;
+        if new_request {
+            st.parallel += 1;
+        }
         Ok(usage(st))
     }
 }
@@ -193,6 +228,15 @@ impl InMemoryLimiter {
 impl RateLimiter for InMemoryLimiter {
     fn admit(&self, key: &str, limits: KeyLimits) -> BoxFuture<'_, Result<Usage, GatewayError>> {
         let result = self.admit_at(key, limits, Instant::now());
+        Box::pin(async move { result })
+    }
+
+    fn admit_attempt(
+        &self,
+        key: &str,
+        limits: KeyLimits,
+    ) -> BoxFuture<'_, Result<Usage, GatewayError>> {
+        let result = self.count_at(key, limits, Instant::now(), false);
         Box::pin(async move { result })
     }
 
@@ -251,6 +295,18 @@ mod tests {
         let err = l.admit_at("k", lim, t0).expect_err("tokens used up");
         assert!(err.message.contains("tokens per minute"), "{}", err.message);
         assert!(l.admit_at("k", lim, t0 + WINDOW).is_ok());
+    }
+
+    #[test]
+    fn attempts_count_against_rpm_but_take_no_parallel_slot() {
+        let l = InMemoryLimiter::default();
+        let t0 = Instant::now();
+        let lim = limits(Some(2), None, Some(1));
+        assert!(l.admit_at("k", lim, t0).is_ok());
+        let u = l.count_at("k", lim, t0, false).expect("second attempt");
+        assert_eq!(u.remaining_requests, 0);
+        let err = l.count_at("k", lim, t0, false).expect_err("third attempt");
+        assert_eq!(err.http_status(), 429);
     }
 
     #[test]

@@ -56,14 +56,16 @@ pub async fn chat(
     deadline: Option<Instant>,
     log: &mut RequestLog,
 ) -> Result<ChatAnswer, GatewayError> {
+    let options =
+        fallback::take_options(&mut req.extra, &req.model, router.settings().max_fallbacks)?;
     let mut permit = admit(router, caller).await?;
-    let options = fallback::take_options(&mut req.extra);
     let stream = req.stream;
     let mut attempts = 0;
     let model = req.model.clone();
     let result = run(
         router,
         caller,
+        permit.as_mut(),
         &model,
         &options,
         stream,
@@ -131,13 +133,15 @@ pub async fn embed(
     deadline: Option<Instant>,
     log: &mut RequestLog,
 ) -> Result<EmbedAnswer, GatewayError> {
+    let options =
+        fallback::take_options(&mut req.extra, &req.model, router.settings().max_fallbacks)?;
     let mut permit = admit(router, caller).await?;
-    let options = fallback::take_options(&mut req.extra);
     let mut attempts = 0;
     let model = req.model.clone();
     let result = run(
         router,
         caller,
+        permit.as_mut(),
         &model,
         &options,
         false,
@@ -252,11 +256,14 @@ fn seconds(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
 }
 
-/// The requested group, then its fallbacks, until one answers.
+/// The requested group, then its fallbacks, until one answers. Every attempt after the
+/// first counts against the key's limits (through `permit`); once they refuse, no further
+/// attempt is made and the last upstream failure is the answer.
 #[allow(clippy::too_many_arguments)]
 async fn run<T, F, Fut>(
     router: &Router,
     caller: &Caller,
+    permit: Option<&mut Permit>,
     model: &str,
     options: &RequestOptions,
     stream: bool,
@@ -276,6 +283,8 @@ where
     let mut group = Group {
         settings,
         options,
+        permit,
+        refused: false,
         stream,
         deadline,
         attempts,
@@ -288,28 +297,59 @@ where
         Err(err) => err,
     };
     let mut last = err;
-    let mut tried = vec![model.to_owned()];
+    let mut skipped = Skipped::default();
+    // `alternatives` is at most `max_fallbacks` long: the set keeps this linear anyway.
+    let mut tried = std::collections::HashSet::from([model.to_owned()]);
     for alt in fallback::alternatives(settings, options, model, retry::classify(&last)) {
-        if tried.contains(&alt) || past(deadline) {
+        if group.refused || past(deadline) {
+            break;
+        }
+        if !tried.insert(alt.clone()) {
             continue;
         }
-        tried.push(alt.clone());
         // A fallback must not reach a model the key may not use.
         if !caller.may_use(&alt) {
-            tracing::debug!(fallback = %alt, "fallback skipped: key may not use it");
+            skipped.forbidden.push(alt);
             continue;
         }
         let Ok(route) = router.resolve(&alt) else {
-            tracing::warn!(fallback = %alt, "fallback names an unknown model");
+            skipped.unknown.push(alt);
             continue;
         };
         tracing::info!(model, fallback = %alt, error = %last.message, "falling back");
+        let before = *group.attempts;
         match group.attempt(&route, &mut call).await {
-            Ok(done) => return Ok(done),
+            Ok(done) => {
+                skipped.report();
+                return Ok(done);
+            }
+            // Refused before its first call: the upstream failure before it is the answer.
+            Err(_) if group.refused && *group.attempts == before => {}
             Err(err) => last = err,
         }
     }
+    skipped.report();
     Err((last, last_target))
+}
+
+/// Fallbacks passed over, reported in one line per request.
+#[derive(Default)]
+struct Skipped {
+    forbidden: Vec<String>,
+    unknown: Vec<String>,
+}
+
+impl Skipped {
+    fn report(&self) {
+        if self.forbidden.is_empty() && self.unknown.is_empty() {
+            return;
+        }
+        tracing::warn!(
+            not_allowed_for_key = ?self.forbidden,
+            unknown = ?self.unknown,
+            "fallbacks skipped"
+        );
+    }
 }
 
 fn past(deadline: Option<Instant>) -> bool {
@@ -320,6 +360,10 @@ fn past(deadline: Option<Instant>) -> bool {
 struct Group<'a> {
     settings: &'a RouterSettings,
     options: &'a RequestOptions,
+    /// The key's admission, which further attempts are counted against.
+    permit: Option<&'a mut Permit>,
+    /// The key's limits refused a further attempt: the request makes no more.
+    refused: bool,
     stream: bool,
     deadline: Option<Instant>,
     attempts: &'a mut u32,
@@ -373,6 +417,11 @@ impl Group<'_> {
                     available[attempt as usize % available.len()]
                 }
             };
+            if *self.attempts > 0
+                && let Err(err) = self.count_attempt().await
+            {
+                return Err(last_err.unwrap_or(err));
+            }
             tried.push(idx);
             let target = ordered[idx].clone();
             *self.attempts += 1;
@@ -414,6 +463,24 @@ impl Group<'_> {
             )
             .with_code("upstream_timeout")
         }))
+    }
+}
+
+impl Group<'_> {
+    /// Counts a retry or fallback against the key's limits (the first attempt was counted
+    /// when the request was admitted).
+    async fn count_attempt(&mut self) -> Result<(), GatewayError> {
+        let Some(permit) = self.permit.as_deref_mut() else {
+            return Ok(());
+        };
+        permit.count_attempt().await.inspect_err(|err| {
+            self.refused = true;
+            tracing::info!(
+                attempts = *self.attempts,
+                reason = %err.message,
+                "no further attempts: the key's rate limit is reached"
+            );
+        })
     }
 }
 

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use crate::providers::openai;
+use crate::providers::path_segment::PathSegment;
 
 /// `stream_options` (and so streamed usage) exists from this api-version on;
 /// older ones reject it as an unrecognized argument.
@@ -43,14 +44,16 @@ impl Auth {
 }
 
 /// `{base}/openai/deployments/{deployment}/{operation}?api-version={version}`.
-/// The deployment is one encoded path segment, so a name holding `/` or `?`
-/// cannot reach another route. A base already ending in `/openai` is kept.
+/// The deployment must be one path segment ([`PathSegment`]: a name holding
+/// `/`, `?`, `..` or a tab is a 400), so it cannot reach another route. A
+/// base already ending in `/openai` is kept.
 pub fn endpoint(
     base: &str,
     deployment: &str,
     operation: &str,
     api_version: &str,
 ) -> Result<reqwest::Url, GatewayError> {
+    let deployment = PathSegment::new(deployment)?;
     let bad_base = || {
         GatewayError::new(
             ErrorKind::Internal,
@@ -64,7 +67,7 @@ pub fn endpoint(
         if !base.trim_end_matches('/').ends_with("/openai") {
             path.push("openai");
         }
-        path.push("deployments").push(deployment);
+        path.push("deployments").push(deployment.as_str());
         path.extend(operation.split('/'));
     }
     url.query_pairs_mut()
@@ -158,15 +161,20 @@ mod tests {
         );
         let url = endpoint(
             "https://r.openai.azure.com/openai",
-            "a/b?c",
+            "my deployment",
             "embeddings",
             "v",
         )
         .expect("url");
         assert_eq!(
             url.as_str(),
-            "https://r.openai.azure.com/openai/deployments/a%2Fb%3Fc/embeddings?api-version=v"
+            "https://r.openai.azure.com/openai/deployments/my%20deployment/embeddings?api-version=v"
         );
+        for bad in ["a/b?c", ".\t.", "..", "%2e%2e", "a?b", "a#b"] {
+            let err =
+                endpoint("https://r.openai.azure.com", bad, "embeddings", "v").expect_err(bad);
+            assert_eq!(err.param.as_deref(), Some("model"), "{bad}");
+        }
         let url = endpoint("http://127.0.0.1:9/azure", "d", "chat/completions", "x").expect("url");
         assert_eq!(url.path(), "/azure/openai/deployments/d/chat/completions");
     }

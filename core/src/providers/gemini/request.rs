@@ -31,6 +31,7 @@ use serde_json::{Map, Value, json};
 
 use super::{call_ids, schema};
 use crate::providers::images::{InlineImage, parse_data_uri};
+use crate::providers::path_segment::PathSegment;
 
 /// Gemini accepts at most this many stop sequences.
 const MAX_STOP_SEQUENCES: usize = 5;
@@ -45,16 +46,21 @@ pub fn model_path(model: &str) -> Result<String, GatewayError> {
         Some(rest) => ("tunedModels", rest),
         None => ("models", model.strip_prefix("models/").unwrap_or(model)),
     };
-    let valid = !name.is_empty()
-        && name.len() <= 200
+    // The rules every URL-path adapter shares, then Gemini's narrower name syntax.
+    let name = PathSegment::new(name)?;
+    let valid = name.as_str().len() <= 200
         && name
+            .as_str()
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && !name.starts_with('.');
+        && !name.as_str().starts_with('.');
     if !valid {
         return Err(GatewayError::invalid(
             "model",
-            format!("`{}` is not a valid Gemini model name", short(model)),
+            format!(
+                "`{}` is not a valid Gemini model name",
+                short(model).escape_debug()
+            ),
         ));
     }
     Ok(format!("{prefix}/{name}"))
