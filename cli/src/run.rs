@@ -47,10 +47,13 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             );
             log_cors(&config);
             let app = with_drain(app, facade_drain);
-            let tls = config.server.tls.clone();
-            let grpc_task =
-                tokio::spawn(listen::grpc(grpc_listener, core.routes, tls, stop.clone()));
-            listen::http(http_listener, app, config.server.tls.as_ref(), &stop).await?;
+            let grpc_task = tokio::spawn(listen::grpc(
+                grpc_listener,
+                core.routes,
+                config.server.clone(),
+                stop.clone(),
+            ));
+            listen::http(http_listener, app, &config.server, &stop).await?;
             grpc_task.await??;
         }
         Command::Core {
@@ -79,7 +82,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 drains: vec![core.drain.clone()],
                 server: config.server.clone(),
             });
-            listen::grpc(listener, core.routes, config.server.tls.clone(), stop).await?;
+            listen::grpc(listener, core.routes, config.server.clone(), stop).await?;
         }
         Command::Facade {
             core_url,
@@ -108,7 +111,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 server: config.server.clone(),
             });
             let app = with_drain(app, drain);
-            listen::http(listener, app, config.server.tls.as_ref(), &stop).await?;
+            listen::http(listener, app, &config.server, &stop).await?;
         }
         Command::CheckConfig { file } => {
             let config = Config::load_file(&file, &ProcessEnv)?;
