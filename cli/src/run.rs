@@ -94,7 +94,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 None => Config::from_env(&ProcessEnv)?,
             };
             let http = http.unwrap_or(config.server.http);
-            let core = CoreClient::connect(&core_url)
+            let streams = config.server.connections.max_concurrent_streams;
+            let core = CoreClient::connect_pooled(&core_url, streams.try_into().unwrap_or(1))
                 .map_err(|e| format!("--core-url {core_url}: {e}"))?;
             let listener = bind(http, "http").await?;
             let app = server::app(

@@ -282,8 +282,9 @@ async fn http2_connections_close_when_idle_but_not_during_a_slow_stream() {
     );
 }
 
-/// Split mode: the core closes the facade's idle connection, and the facade reconnects; a
-/// slow stream through both is not cut.
+/// Split mode: a slow stream through facade and core is not cut; streams past the core's
+/// per-connection limit are not queued behind it; the core closes the facade's idle
+/// connection, and the facade reconnects.
 #[tokio::test(flavor = "multi_thread")]
 async fn split_mode_survives_the_cores_idle_timeout() {
     let mock = mock().await;
@@ -300,10 +301,26 @@ async fn split_mode_survives_the_cores_idle_timeout() {
             }))
             .send()
     };
-    let slow = chat("mock/slow", true).await.expect("answers");
-    assert_eq!(slow.status(), 200);
-    let text = slow.text().await.expect("body");
-    assert!(text.ends_with("data: [DONE]\n\n"), "cut short: {text}");
+    let slow_stream = || async {
+        let slow = chat("mock/slow", true).await.expect("answers");
+        assert_eq!(slow.status(), 200);
+        let text = slow.text().await.expect("body");
+        assert!(text.ends_with("data: [DONE]\n\n"), "cut short: {text}");
+    };
+    let started = Instant::now();
+    slow_stream().await;
+    let one = started.elapsed();
+    assert!(one > TIMEOUT * 2, "not slow: {one:?}");
+    // Twice the core's per-connection stream limit at once: the facade opens a second
+    // connection rather than queue half of them behind the limit (which would take 2x).
+    let started = Instant::now();
+    futures::future::join_all((0..2 * STREAMS).map(|_| slow_stream())).await;
+    let all = started.elapsed();
+    assert!(
+        all < one * 3 / 2,
+        "{} streams took {all:?}, one {one:?}",
+        2 * STREAMS
+    );
     // Longer than the core's idle timeout and its close grace: the facade's connection to the
     // core is gone by now (the thing under test, not a readiness wait).
     tokio::time::sleep(TIMEOUT + Duration::from_secs(3)).await;
