@@ -1,6 +1,7 @@
 //! modelgate's API contract: the generated gRPC code, the descriptor set for
 //! server reflection, and the error table that core and facade share.
 
+pub mod connections;
 pub mod drain;
 pub mod error;
 pub mod json;

@@ -28,6 +28,15 @@ fn write_summary(out: &mut String, config: &Config) -> std::fmt::Result {
         "  shutdown grace: {} s",
         server.shutdown_grace.as_secs()
     )?;
+    let limits = &server.connections;
+    writeln!(
+        out,
+        "  connections: header timeout {} s, idle timeout {} s, {} streams each, at most {} per port",
+        limits.header_timeout.as_secs(),
+        limits.idle_timeout.as_secs(),
+        limits.max_concurrent_streams,
+        limits.max_connections
+    )?;
     match &server.tls {
         Some(tls) => writeln!(
             out,

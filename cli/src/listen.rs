@@ -2,7 +2,8 @@
 //! lifecycle says stop (and not much longer).
 
 use axum::Router;
-use modelgate_core::config::TlsFiles;
+use modelgate_core::config::ServerConfig;
+use modelgate_facade::read_timeouts::ReadTimeouts;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
@@ -14,17 +15,27 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 pub async fn http(
     listener: TcpListener,
     app: Router,
-    tls: Option<&TlsFiles>,
+    server: &ServerConfig,
     stop: &Stop,
 ) -> Result<(), Error> {
     let serving = async {
-        match tls {
-            Some(files) => {
-                let config = modelgate_facade::tls::server_config(&files.cert, &files.key)?;
-                modelgate_facade::tls::serve(listener, app, config, stop.wait()).await?;
-            }
-            None => modelgate_facade::server::serve(listener, app, stop.wait()).await?,
-        }
+        let tls = match &server.tls {
+            Some(files) => Some(modelgate_facade::tls::server_config(
+                &files.cert,
+                &files.key,
+            )?),
+            None => None,
+        };
+        let body_timeout = ReadTimeouts::default().body;
+        modelgate_facade::server::serve_limited(
+            listener,
+            app,
+            tls,
+            server.connections,
+            body_timeout,
+            stop.wait(),
+        )
+        .await?;
         Ok::<(), Error>(())
     };
     tokio::select! {
@@ -40,16 +51,21 @@ pub async fn http(
 pub async fn grpc(
     listener: TcpListener,
     routes: Routes,
-    tls: Option<TlsFiles>,
+    server: ServerConfig,
     stop: Stop,
 ) -> Result<(), Error> {
     let serving = async {
-        match tls {
+        let limits = server.connections;
+        match &server.tls {
             Some(files) => {
-                let identity = modelgate_core::tls::identity(&files)?;
-                modelgate_core::tls::serve(listener, routes, identity, stop.wait()).await?;
+                let identity = modelgate_core::tls::identity(files)?;
+                modelgate_core::tls::serve_with(listener, routes, identity, limits, stop.wait())
+                    .await?;
             }
-            None => modelgate_core::grpc::serve(listener, routes, stop.wait()).await?,
+            None => {
+                modelgate_core::grpc::serve_with(listener, routes, limits, None, stop.wait())
+                    .await?
+            }
         }
         Ok::<(), Error>(())
     };

@@ -53,10 +53,13 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             );
             log_cors(&config);
             let app = with_drain(app, facade_drain);
-            let tls = config.server.tls.clone();
-            let grpc_task =
-                tokio::spawn(listen::grpc(grpc_listener, core.routes, tls, stop.clone()));
-            listen::http(http_listener, app, config.server.tls.as_ref(), &stop).await?;
+            let grpc_task = tokio::spawn(listen::grpc(
+                grpc_listener,
+                core.routes,
+                config.server.clone(),
+                stop.clone(),
+            ));
+            listen::http(http_listener, app, &config.server, &stop).await?;
             grpc_task.await??;
         }
         Command::Core {
@@ -90,7 +93,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 drains: vec![core.drain.clone()],
                 server: config.server.clone(),
             });
-            listen::grpc(listener, core.routes, config.server.tls.clone(), stop).await?;
+            listen::grpc(listener, core.routes, config.server.clone(), stop).await?;
         }
         Command::Facade {
             core_url,
@@ -102,7 +105,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 None => Config::from_env(&ProcessEnv)?,
             };
             let http = http.unwrap_or(config.server.http);
-            let core = CoreClient::connect(&core_url)
+            let streams = config.server.connections.max_concurrent_streams;
+            let core = CoreClient::connect_pooled(&core_url, streams.try_into().unwrap_or(1))
                 .map_err(|e| format!("--core-url {core_url}: {e}"))?;
             let listener = bind(http, "http").await?;
             let app = server::app(
@@ -120,7 +124,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 server: config.server.clone(),
             });
             let app = with_drain(app, drain);
-            listen::http(listener, app, config.server.tls.as_ref(), &stop).await?;
+            listen::http(listener, app, &config.server, &stop).await?;
         }
         Command::CheckConfig { file } => {
             let config = Config::load_file(&file, &ProcessEnv)?;

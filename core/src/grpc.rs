@@ -6,11 +6,11 @@ use std::future::Future;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use modelgate::connections::{ConnectionLimits, Listener, Refusal};
 use modelgate::drain::Drain;
 use modelgate::v1::gateway_server::GatewayServer;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
-use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
@@ -91,23 +91,43 @@ impl Core {
     }
 }
 
-/// Accepted connections without Nagle's delay: the builder's `tcp_nodelay`
-/// only reaches sockets the server binds itself, and with it on, every
-/// streamed message after the first waited for the peer's delayed ACK
-/// (40 ms per chunk between a split facade and core).
-pub(crate) fn incoming(listener: TcpListener) -> TcpIncoming {
-    TcpIncoming::from(listener).with_nodelay(Some(true))
-}
-
-/// Serves `routes` on `listener` until `shutdown` resolves.
+/// Serves `routes` on `listener` until `shutdown` resolves, with the default
+/// connection limits.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), tonic::transport::Error> {
-    tonic::transport::Server::builder()
-        .initial_connection_window_size(modelgate::GRPC_CONNECTION_WINDOW)
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(incoming(listener), shutdown)
-        .await
+) -> std::io::Result<()> {
+    serve_with(
+        listener,
+        routes,
+        ConnectionLimits::default(),
+        None,
+        shutdown,
+    )
+    .await
+}
+
+/// Serves `routes` (HTTP/2 only) on `listener`, over TLS when `tls` is given, until
+/// `shutdown` resolves. hyper serves the connections rather than tonic's server, which has no
+/// handshake or idle timeout: a peer that connects and stays silent, or keeps a connection
+/// with no stream open, is closed like on the HTTP port.
+pub async fn serve_with(
+    listener: TcpListener,
+    routes: Routes,
+    limits: ConnectionLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let options = Listener {
+        what: "grpc",
+        limits,
+        tls,
+        http2_only: true,
+        connection_window: Some(modelgate::GRPC_CONNECTION_WINDOW),
+        // gRPC clients have no use for an HTTP answer: over the cap they see the connection
+        // close and retry (UNAVAILABLE).
+        refusal: Refusal::Close,
+    };
+    modelgate::connections::serve(listener, options, routes.prepare(), shutdown).await
 }

@@ -1,11 +1,14 @@
-//! Serving the core's gRPC over TLS (tonic with rustls and ring), from the same PEM files as
-//! the HTTP side.
+//! Serving the core's gRPC over TLS (rustls with ring), from the same PEM files as the HTTP
+//! side, offering only h2.
 
 use std::future::Future;
+use std::sync::Arc;
 
+use modelgate::connections::ConnectionLimits;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tonic::service::Routes;
-use tonic::transport::{Identity, ServerTlsConfig};
 
 use crate::config::TlsFiles;
 
@@ -16,39 +19,64 @@ pub enum TlsError {
     Read {
         key: &'static str,
         path: String,
-        source: std::io::Error,
+        source: rustls::pki_types::pem::Error,
     },
-    #[error("server.tls: {0}")]
-    Transport(#[from] tonic::transport::Error),
+    #[error("server.tls: the certificate and key do not make a usable TLS identity: {0}")]
+    Rustls(#[from] rustls::Error),
+    #[error("grpc: {0}")]
+    Serve(#[from] std::io::Error),
 }
+
+/// The server's TLS identity, ready to serve gRPC with.
+#[derive(Clone)]
+pub struct Identity(Arc<rustls::ServerConfig>);
 
 /// The server identity in `files`.
 pub fn identity(files: &TlsFiles) -> Result<Identity, TlsError> {
-    let read = |key, path: &std::path::Path| {
-        std::fs::read(path).map_err(|source| TlsError::Read {
-            key,
-            path: path.display().to_string(),
-            source,
-        })
+    let read_error = |key, path: &std::path::Path| {
+        let path = path.display().to_string();
+        move |source| TlsError::Read { key, path, source }
     };
-    Ok(Identity::from_pem(
-        read("cert", &files.cert)?,
-        read("key", &files.key)?,
-    ))
+    let certs = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(read_error("cert", &files.cert))?;
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(read_error("key", &files.key))?;
+    // The provider is named explicitly: no process-wide default is installed.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(Identity(Arc::new(config)))
 }
 
-/// Serves `routes` over TLS on `listener` until `shutdown` resolves.
+/// Serves `routes` over TLS on `listener` until `shutdown` resolves, with the default
+/// connection limits.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     identity: Identity,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), TlsError> {
-    tonic::transport::Server::builder()
-        .tls_config(ServerTlsConfig::new().identity(identity))?
-        .initial_connection_window_size(modelgate::GRPC_CONNECTION_WINDOW)
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(crate::grpc::incoming(listener), shutdown)
-        .await?;
+    serve_with(
+        listener,
+        routes,
+        identity,
+        ConnectionLimits::default(),
+        shutdown,
+    )
+    .await
+}
+
+/// Serves `routes` over TLS on `listener` with `limits` until `shutdown` resolves.
+pub async fn serve_with(
+    listener: TcpListener,
+    routes: Routes,
+    identity: Identity,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), TlsError> {
+    crate::grpc::serve_with(listener, routes, limits, Some(identity.0), shutdown).await?;
     Ok(())
 }

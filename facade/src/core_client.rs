@@ -47,6 +47,9 @@ const DEFAULT_REQUEST_BYTES: usize = crate::routes::DEFAULT_BODY_LIMIT;
 /// answer, or many embedding vectors).
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
+/// Streams per connection to a core whose limit is not known: its default.
+const DEFAULT_STREAMS_PER_CONNECTION: usize = 200;
+
 /// Clients for the core's gateway and health services.
 #[derive(Clone)]
 pub struct CoreClient {
@@ -122,13 +125,27 @@ impl CoreClient {
     /// Calls a core at `url` (`http://host:50051`). Connects lazily, so the
     /// facade can start before the core and reports readiness when it is up.
     pub fn connect(url: &str) -> Result<Self, tonic::transport::Error> {
-        let channel = tonic::transport::Endpoint::from_shared(url.to_owned())?
+        Self::connect_pooled(url, DEFAULT_STREAMS_PER_CONNECTION)
+    }
+
+    /// Like [`CoreClient::connect`], opening another connection to the core
+    /// for every `streams_per_connection` streams in flight (the core's
+    /// `server.max_concurrent_streams`).
+    pub fn connect_pooled(
+        url: &str,
+        streams_per_connection: usize,
+    ) -> Result<Self, tonic::transport::Error> {
+        let endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())?
             .tcp_nodelay(true)
             .initial_connection_window_size(modelgate::GRPC_CONNECTION_WINDOW)
             .connect_timeout(std::time::Duration::from_secs(5))
-            .connect_lazy();
+            // Finds a core that vanished under an open stream; an idle connection is the
+            // core's to close (`server.idle_timeout_seconds`) and is reopened on demand.
+            .http2_keep_alive_interval(modelgate::connections::KEEPALIVE_INTERVAL)
+            .keep_alive_timeout(modelgate::connections::KEEPALIVE_TIMEOUT);
+        let pool = crate::core_pool::Pool::new(endpoint, streams_per_connection);
         Ok(Self::over(BoxCloneSyncService::new(
-            channel.map_err(|e| TransportError(e.into())),
+            pool.map_err(|e| TransportError(e.into())),
         )))
     }
 

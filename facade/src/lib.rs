@@ -2,6 +2,7 @@
 //! It holds no provider logic; every model call is an RPC.
 
 pub mod core_client;
+pub mod core_pool;
 pub mod cors;
 pub mod drain;
 pub mod error;

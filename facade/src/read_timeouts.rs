@@ -6,7 +6,7 @@
 //! restarts on every frame, so one byte every few seconds would pass it.
 
 use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -14,13 +14,9 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::Request;
 use http_body::{Frame, SizeHint};
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use modelgate::connections::ConnectionLimits;
 use tokio::net::TcpListener;
 use tokio::time::{Instant, Sleep};
-use tower::ServiceExt;
 
 /// How long a client may take to send a request's headers and its body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,77 +102,18 @@ impl http_body::Body for DeadlineBody {
     }
 }
 
-/// Serves `app` on `listener` with `timeouts` until `shutdown` resolves, then
-/// stops accepting and waits for open connections to finish (as
-/// `axum::serve(..).with_graceful_shutdown` does; axum's server has no
-/// header timeout, hence hyper-util's builder here).
+/// Serves `app` on `listener` with `timeouts` and the default connection
+/// limits until `shutdown` resolves, then stops accepting and waits for open
+/// connections to finish.
 pub async fn serve_with(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     timeouts: ReadTimeouts,
 ) -> std::io::Result<()> {
-    let app = with_body_deadline(app, timeouts.body);
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(timeouts.headers);
-    builder.http2().timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
-    let mut shutdown = pin!(shutdown);
-    loop {
-        let tcp = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => tcp,
-                Err(err) => {
-                    accept_failed(&err).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        // Small SSE events must leave at once.
-        let _ = tcp.set_nodelay(true);
-        let app = app.clone();
-        let builder = builder.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            // hyper starts its header timer only once it reads a request
-            // head, and the HTTP/1-or-2 detection before that waits without
-            // one: a client that connects and stays silent is dropped here.
-            let mut first = [0u8; 1];
-            if !matches!(
-                tokio::time::timeout(timeouts.headers, tcp.peek(&mut first)).await,
-                Ok(Ok(1..))
-            ) {
-                return;
-            }
-            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                app.clone().oneshot(request.map(Body::new))
-            });
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service);
-            if let Err(err) = watcher.watch(connection).await {
-                tracing::debug!("connection ended with an error: {err}");
-            }
-        });
-    }
-    drop(listener);
-    graceful.shutdown().await;
-    Ok(())
-}
-
-/// A failed accept: a connection that died in the backlog is skipped; a
-/// resource error (out of file descriptors) waits a moment, as axum does,
-/// instead of spinning.
-async fn accept_failed(err: &std::io::Error) {
-    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if matches!(
-        err.kind(),
-        ConnectionAborted | ConnectionRefused | ConnectionReset
-    ) {
-        return;
-    }
-    tracing::error!("accepting an HTTP connection failed: {err}");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let limits = ConnectionLimits {
+        header_timeout: timeouts.headers,
+        ..ConnectionLimits::default()
+    };
+    crate::server::serve_limited(listener, app, None, limits, timeouts.body, shutdown).await
 }

@@ -2,11 +2,16 @@
 //! every route shares (request ids, panic containment).
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
+use axum::http::Request;
 use axum::response::{IntoResponse, Response};
+use hyper::body::Incoming;
+use modelgate::connections::{ConnectionLimits, Listener, Refusal};
 use modelgate::error::{ErrorKind, GatewayError};
 use tokio::net::TcpListener;
+use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -73,4 +78,41 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     crate::read_timeouts::serve_with(listener, app, shutdown, ReadTimeouts::default()).await
+}
+
+/// Serves `app` on `listener` (over TLS with `tls`) with `limits` and request
+/// bodies bounded by `body_timeout`, until `shutdown` resolves; then stops
+/// accepting and lets open connections finish.
+pub async fn serve_limited(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<rustls::ServerConfig>,
+    limits: ConnectionLimits,
+    body_timeout: std::time::Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = crate::read_timeouts::with_body_deadline(app, body_timeout);
+    let service = tower::util::MapRequestLayer::new(|request: Request<Incoming>| {
+        request.map(axum::body::Body::new)
+    })
+    .layer(app);
+    let options = Listener {
+        what: "http",
+        limits,
+        tls: tls.map(Arc::new),
+        http2_only: false,
+        connection_window: None,
+        refusal: Refusal::Http503(too_many_connections()),
+    };
+    modelgate::connections::serve(listener, options, service, shutdown).await
+}
+
+/// The `503` body for a client over `server.max_connections`.
+fn too_many_connections() -> String {
+    let err = GatewayError::new(
+        ErrorKind::Unavailable,
+        "The server has too many open connections; retry shortly.",
+    )
+    .with_code("too_many_connections");
+    String::from_utf8_lossy(&crate::error::error_json(&err)).into_owned()
 }

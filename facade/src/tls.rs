@@ -6,13 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
-use axum_server::accept::NoDelayAcceptor;
-use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use modelgate::connections::ConnectionLimits;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 
-use crate::read_timeouts::{ReadTimeouts, with_body_deadline};
+use crate::read_timeouts::ReadTimeouts;
 
 /// Why the TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -54,36 +53,18 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, Tl
 }
 
 /// Serves `app` over TLS on `listener` until `shutdown` resolves, then lets open
-/// connections finish.
+/// connections finish; the same read deadlines and connection limits as plain
+/// HTTP (the defaults).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     tls: rustls::ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = listener.into_std()?;
-    let handle = axum_server::Handle::new();
-    tokio::spawn({
-        let handle = handle.clone();
-        async move {
-            shutdown.await;
-            handle.graceful_shutdown(None);
-        }
-    });
-    // Small SSE events must leave at once: TCP_NODELAY under TLS as well.
-    let acceptor = RustlsAcceptor::new(RustlsConfig::from_config(Arc::new(tls)))
-        .acceptor(NoDelayAcceptor::new());
-    // The same read deadlines as plain HTTP: slow clients must not hold
-    // connections open under TLS either.
     let timeouts = ReadTimeouts::default();
-    let app = with_body_deadline(app, timeouts.body);
-    let mut server = axum_server::from_tcp(listener)
-        .acceptor(acceptor)
-        .handle(handle);
-    server
-        .http_builder()
-        .http1()
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(timeouts.headers);
-    server.serve(app.into_make_service()).await
+    let limits = ConnectionLimits {
+        header_timeout: timeouts.headers,
+        ..ConnectionLimits::default()
+    };
+    crate::server::serve_limited(listener, app, Some(tls), limits, timeouts.body, shutdown).await
 }

@@ -4,6 +4,7 @@
 //! Loading is pure: every environment variable is read through an [`Env`], and the result is a
 //! validated [`Config`] or a [`ConfigError`] naming the file, the key path and the fix.
 
+mod connections;
 mod env;
 mod error;
 mod from_env;
@@ -65,6 +66,8 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// Serve HTTP and gRPC over TLS with these PEM files.
     pub tls: Option<TlsFiles>,
+    /// Timeouts, stream and connection caps of both listeners (each has its own cap).
+    pub connections: modelgate::connections::ConnectionLimits,
 }
 
 /// PEM certificate chain and private key files.
@@ -82,6 +85,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 32 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
             tls: None,
+            connections: modelgate::connections::ConnectionLimits::default(),
         }
     }
 }

@@ -38,6 +38,10 @@ pub(super) struct RawServer {
     pub grpc: Option<Scalar>,
     pub body_limit_mb: Option<Scalar>,
     pub shutdown_grace_seconds: Option<Scalar>,
+    pub header_timeout_seconds: Option<Scalar>,
+    pub idle_timeout_seconds: Option<Scalar>,
+    pub max_concurrent_streams: Option<Scalar>,
+    pub max_connections: Option<Scalar>,
     pub tls: Option<RawTls>,
 }
 

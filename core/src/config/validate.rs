@@ -267,6 +267,12 @@ fn server(raw: Option<RawServer>) -> Result<ServerConfig, ConfigError> {
     if let Some(Scalar(text)) = raw.shutdown_grace_seconds {
         server.shutdown_grace = super::lifecycle::grace_seconds(&text)?;
     }
+    server.connections = super::connections::limits(
+        &raw.header_timeout_seconds,
+        &raw.idle_timeout_seconds,
+        &raw.max_concurrent_streams,
+        &raw.max_connections,
+    )?;
     if let Some(tls) = raw.tls {
         server.tls = Some(super::lifecycle::tls_files(tls)?);
     }
