@@ -49,20 +49,32 @@ async fn rss_stays_flat_without_scrapes() {
     let ok = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let request = Arc::new(raw_request(gw.http_addr(), body));
+    // The first thing that went wrong, for the failure message.
+    let first_failure = Arc::new(std::sync::Mutex::new(None::<String>));
     let callers: Vec<_> = (0..CALLERS)
         .map(|_| {
             let (claimed, done, ok) = (claimed.clone(), done.clone(), ok.clone());
+            let first_failure = first_failure.clone();
             let (addr, request) = (gw.http_addr().to_owned(), request.clone());
             tokio::spawn(async move {
                 let mut conn = Conn::open(&addr).await;
                 while claimed.fetch_add(1, Ordering::Relaxed) < total {
-                    match conn.exchange(&request).await {
+                    let failure = match conn.exchange(&request).await {
                         Ok(200) => {
                             ok.fetch_add(1, Ordering::Relaxed);
+                            None
                         }
-                        Ok(_) => {}
+                        Ok(status) => Some(format!("status {status}")),
                         // A closed connection: count the request as failed, reconnect.
-                        Err(_) => conn = Conn::open(&addr).await,
+                        Err(e) => {
+                            conn = Conn::open(&addr).await;
+                            Some(e.to_string())
+                        }
+                    };
+                    if let Some(failure) = failure
+                        && let Ok(mut first) = first_failure.lock()
+                    {
+                        first.get_or_insert(failure);
                     }
                     done.fetch_add(1, Ordering::Relaxed);
                 }
@@ -111,7 +123,8 @@ async fn rss_stays_flat_without_scrapes() {
     assert_eq!(
         ok.load(Ordering::Relaxed),
         total,
-        "every request answered 200; log:\n{}",
+        "every request answered 200 (first failure: {:?}); log:\n{}",
+        first_failure.lock().map(|f| f.clone()).unwrap_or_default(),
         gw.log()
     );
     assert!(
@@ -192,12 +205,9 @@ impl Conn {
         self.stream.get_mut().write_all(request).await?;
         let mut status = None;
         let mut length = None;
+        let mut chunked = false;
         loop {
-            self.line.clear();
-            if self.stream.read_line(&mut self.line).await? == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            let line = self.line.trim_end();
+            let line = self.read_line().await?.trim_end();
             if line.is_empty() {
                 break;
             }
@@ -207,16 +217,42 @@ impl Conn {
                 && name.eq_ignore_ascii_case("content-length")
             {
                 length = value.trim().parse::<usize>().ok();
+            } else if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("transfer-encoding")
+            {
+                chunked = value.trim().eq_ignore_ascii_case("chunked");
             }
         }
-        let (Some(status), Some(length)) = (status, length) else {
-            return Err(std::io::Error::other(format!(
-                "no status or content-length (last header line {:?})",
-                self.line
-            )));
+        let Some(status) = status else {
+            return Err(std::io::Error::other("no status line"));
         };
+        match (length, chunked) {
+            (Some(length), _) => self.read_body(length).await?,
+            (None, true) => loop {
+                let size = self.read_line().await?;
+                let size = usize::from_str_radix(size.trim(), 16).map_err(std::io::Error::other)?;
+                // Each chunk ends with CRLF; the last (empty) one with the trailer's CRLF.
+                self.read_body(size + 2).await?;
+                if size == 0 {
+                    break;
+                }
+            },
+            (None, false) => return Err(std::io::Error::other("neither length nor chunked")),
+        }
+        Ok(status)
+    }
+
+    async fn read_line(&mut self) -> std::io::Result<&str> {
+        self.line.clear();
+        if self.stream.read_line(&mut self.line).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(&self.line)
+    }
+
+    async fn read_body(&mut self, length: usize) -> std::io::Result<()> {
         self.body.resize(length, 0);
         self.stream.read_exact(&mut self.body).await?;
-        Ok(status)
+        Ok(())
     }
 }
