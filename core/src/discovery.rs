@@ -17,6 +17,9 @@ use crate::router::Router;
 pub const TTL: Duration = Duration::from_secs(300);
 /// How long one upstream may take to list its models.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Models kept per upstream listing: the cache holds one listing per
+/// configured provider, and this bounds each (real catalogues have hundreds).
+pub const MAX_LISTED_MODELS: usize = 4096;
 
 enum Source {
     Fixed(Vec<String>),
@@ -104,6 +107,7 @@ impl Discovery {
                 let models: Vec<Model> = models
                     .into_iter()
                     .filter(|m| !m.id.contains('*'))
+                    .take(MAX_LISTED_MODELS)
                     .map(|m| Model {
                         id: format!("{name}/{}", m.id),
                         created: m.created,

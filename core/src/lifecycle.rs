@@ -33,8 +33,12 @@ impl Core {
     /// Serves new requests from `config`; requests already running keep the state they started
     /// with. Listen addresses, TLS and the body limit are read only at start-up.
     pub fn reload(&self, config: &Config) {
-        self.state
-            .store(Arc::new(CoreState::new(config, &self.client)));
+        let previous = self.state.load();
+        self.state.store(Arc::new(CoreState::after(
+            config,
+            &self.client,
+            Some(&previous),
+        )));
     }
 
     /// Reads the configuration again from `file` (or the environment without one) and applies

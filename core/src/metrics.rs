@@ -62,7 +62,9 @@ impl Surface {
 /// The config-derived facts metrics and spans need.
 pub struct Metrics {
     known: HashSet<String>,
-    learned: Mutex<HashSet<String>>,
+    /// Shared with the metrics of earlier configs (see [`Metrics::carry_over`]), so the cap
+    /// holds for the process: the recorder keeps every series it has seen.
+    learned: Arc<Mutex<HashSet<String>>>,
     kinds: HashMap<String, ProviderKind>,
     /// Registered series by label set: registering one hashes and allocates
     /// every label, a cached handle only bumps an atomic.
@@ -164,10 +166,16 @@ impl Metrics {
         }
         Self {
             known,
-            learned: Mutex::new(HashSet::new()),
+            learned: Arc::default(),
             kinds,
             series: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Keeps the model names `previous` learned: after a reload the recorder still holds
+    /// their series, so a fresh set would let every reload add another [`LEARNED_CAP`].
+    pub fn carry_over(&mut self, previous: &Metrics) {
+        self.learned = previous.learned.clone();
     }
 
     /// The OpenTelemetry `gen_ai.system` of a provider.
@@ -344,6 +352,21 @@ model_list:
         assert_eq!(m.model_label("open/claude", "open", 429), "open/claude");
         assert_eq!(m.system("open"), "anthropic");
         assert_eq!(m.system("fixed"), "openai");
+    }
+
+    #[test]
+    fn learned_names_stay_bounded_across_reloads() {
+        let first = metrics();
+        for i in 0..LEARNED_CAP {
+            assert_ne!(first.model_label(&format!("open/m{i}"), "open", 200), OTHER);
+        }
+        let mut reloaded = metrics();
+        reloaded.carry_over(&first);
+        assert_eq!(reloaded.model_label("open/m0", "open", 500), "open/m0");
+        assert_eq!(
+            reloaded.model_label("open/after-reload", "open", 200),
+            OTHER
+        );
     }
 
     #[test]

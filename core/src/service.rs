@@ -39,6 +39,12 @@ pub struct CoreState {
 impl CoreState {
     /// Builds adapters, routes and the catalogue for `config`.
     pub fn new(config: &Config, client: &reqwest::Client) -> Self {
+        Self::after(config, client, None)
+    }
+
+    /// Like [`CoreState::new`], keeping what `previous` learned that must stay bounded for
+    /// the whole process (model names given their own metric label).
+    pub fn after(config: &Config, client: &reqwest::Client, previous: Option<&CoreState>) -> Self {
         let secrets = Secrets::of_config(config);
         for place in Secrets::short_keys(config) {
             tracing::warn!(
@@ -49,11 +55,15 @@ impl CoreState {
         }
         let router = Router::new(config, client, &secrets);
         let discovery = Discovery::new(config, &router);
+        let mut metrics = crate::metrics::Metrics::new(config);
+        if let Some(previous) = previous {
+            metrics.carry_over(&previous.metrics);
+        }
         Self {
             auth: Auth::new(&config.auth.keys),
             router,
             discovery,
-            metrics: Arc::new(crate::metrics::Metrics::new(config)),
+            metrics: Arc::new(metrics),
             secrets,
         }
     }

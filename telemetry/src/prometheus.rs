@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -23,10 +24,23 @@ const TTFT_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0,
 ];
 
-/// Why the recorder could not be installed.
-pub type InstallError = metrics_exporter_prometheus::BuildError;
+/// How often histogram samples are folded into their buckets. Until then each
+/// sample is kept (8 bytes plus its block's share), so this bounds the memory
+/// they take whether or not anything scrapes `/metrics`.
+pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
-/// Installs the global recorder once; later calls return the same handle.
+/// Why the recorder could not be installed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error(transparent)]
+    Build(#[from] metrics_exporter_prometheus::BuildError),
+    /// Without upkeep, histogram samples would pile up until a scrape.
+    #[error("cannot start the metrics upkeep thread: {0}")]
+    Upkeep(#[from] std::io::Error),
+}
+
+/// Installs the global recorder once, with a thread that runs its upkeep
+/// every [`UPKEEP_INTERVAL`]; later calls return the same handle.
 pub fn install() -> Result<&'static PrometheusHandle, InstallError> {
     if let Some(handle) = HANDLE.get() {
         return Ok(handle);
@@ -38,7 +52,19 @@ pub fn install() -> Result<&'static PrometheusHandle, InstallError> {
             TTFT_BUCKETS,
         )?
         .install_recorder()?;
-    Ok(HANDLE.get_or_init(|| handle))
+    let handle = HANDLE.get_or_init(|| handle);
+    // A thread rather than a task: the recorder is installed before the
+    // runtime starts, and upkeep must go on in every process that records
+    // (serve, core, facade), scraped or not.
+    std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                handle.run_upkeep();
+            }
+        })?;
+    Ok(handle)
 }
 
 /// The current metrics as Prometheus text, or `None` when no recorder is
