@@ -14,6 +14,7 @@ mod providers;
 mod raw;
 mod routing;
 mod validate;
+mod yaml11;
 
 // Tests unwrap: a panic there is a failed test, which is the point.
 #[cfg(test)]

@@ -55,7 +55,10 @@ pub fn build(
     images: &Arc<images::Fetcher>,
     secrets: &Secrets,
 ) -> Arc<dyn Provider> {
-    Arc::new(scrubbed::Scrubbed::new(adapter(config, client, images), secrets))
+    Arc::new(scrubbed::Scrubbed::new(
+        adapter(config, client, images),
+        secrets,
+    ))
 }
 
 /// The bare adapter for a provider's configuration. Gemini and Ollama take image bytes only,
