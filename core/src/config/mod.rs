@@ -19,6 +19,9 @@ mod yaml11;
 // Tests unwrap: a panic there is a failed test, which is the point.
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
+mod litellm_forms_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -145,7 +148,7 @@ impl fmt::Debug for ProviderConfig {
     }
 }
 
-fn redacted_url(text: &str) -> String {
+pub(crate) fn redacted_url(text: &str) -> String {
     match reqwest::Url::parse(text) {
         Ok(mut url) if url.password().is_some() || url.query().is_some() => {
             if url.password().is_some() {
