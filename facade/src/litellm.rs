@@ -4,7 +4,7 @@
 //! check before a body is read covers them as it covers every route.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use modelgate::error::{ErrorKind, GatewayError};
@@ -22,6 +22,12 @@ pub(crate) struct HealthQuery {
     model: Option<String>,
 }
 
+#[utoipa::path(get, path = "/health", tag = "Operations", security((), ("bearer" = [])),
+    params(("model" = Option<String>, Query, description = "Check each deployment of this model (needs a key allowed it; one check per key every 10 s)")),
+    responses((status = 200, description = "Without `model`: the process is up. With it: LiteLLM's per-deployment report",
+            content((crate::openapi::schema::Status = "application/json"), (crate::openapi::schema::HealthReport = "application/json"))),
+        (status = 401, body = crate::openapi::schema::ErrorResponse), (status = 403, body = crate::openapi::schema::ErrorResponse),
+        (status = 429, description = "Another check by this key within 10 s", body = crate::openapi::schema::ErrorResponse)))]
 /// `GET /health`: without `?model=` the cheap liveness answer (no key needed, no upstream
 /// called); with it, LiteLLM's per-deployment report for that one model, which needs a key
 /// and is limited per key by the core.
@@ -73,6 +79,9 @@ fn object(text: &str) -> Map<String, Value> {
     }
 }
 
+#[utoipa::path(get, path = "/model/info", tag = "LiteLLM",
+    responses((status = 200, description = "The deployments this key may use (also at `/v1/model/info`)", body = crate::openapi::schema::ModelInfoList),
+        (status = 401, body = crate::openapi::schema::ErrorResponse)))]
 /// `GET /model/info`, `GET /v1/model/info`: the deployments this key may use.
 pub(crate) async fn model_info(State(core): State<CoreClient>, headers: HeaderMap) -> ApiResult {
     let list = core
@@ -95,25 +104,50 @@ pub(crate) async fn model_info(State(core): State<CoreClient>, headers: HeaderMa
     Ok(json(json!({ "data": data }).to_string().into_bytes()))
 }
 
+#[utoipa::path(post, path = "/openai/deployments/{model}/chat/completions", tag = "LiteLLM",
+    params(("model" = String, Path, description = "The model (alias or provider model); wins over the body's"),
+        ("api-version" = Option<String>, Query, description = "Accepted, not needed")),
+    request_body = crate::openapi::schema::ChatCompletionRequest,
+    responses((status = 200, description = "As `POST /v1/chat/completions`", body = crate::openapi::schema::ChatCompletion),
+        (status = "4XX", body = crate::openapi::schema::ErrorResponse), (status = "5XX", body = crate::openapi::schema::ErrorResponse)))]
 /// `POST /openai/deployments/{model}/chat/completions` (Azure OpenAI's path; `api-version`
 /// is accepted and not needed).
 pub(crate) async fn azure_chat(
     State(core): State<CoreClient>,
     headers: HeaderMap,
-    Path(model): Path<String>,
+    model: Result<Path<String>, PathRejection>,
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
+    let model = path_model(model)?;
     let request = chat_request_for_model(&body(raw)?, Some(&model))?;
     chat(core, headers, request).await
 }
 
+#[utoipa::path(post, path = "/openai/deployments/{model}/embeddings", tag = "LiteLLM",
+    params(("model" = String, Path, description = "The model (alias or provider model); wins over the body's"),
+        ("api-version" = Option<String>, Query, description = "Accepted, not needed")),
+    request_body = crate::openapi::schema::EmbeddingsRequest,
+    responses((status = 200, body = crate::openapi::schema::EmbeddingsResponse),
+        (status = "4XX", body = crate::openapi::schema::ErrorResponse), (status = "5XX", body = crate::openapi::schema::ErrorResponse)))]
 /// `POST /openai/deployments/{model}/embeddings`.
 pub(crate) async fn azure_embeddings(
     State(core): State<CoreClient>,
     headers: HeaderMap,
-    Path(model): Path<String>,
+    model: Result<Path<String>, PathRejection>,
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
+    let model = path_model(model)?;
     let (request, format) = embed_request_for_model(&body(raw)?, Some(&model))?;
     embed(core, headers, request, format).await
+}
+
+/// The deployment name from the path, or an OpenAI-shaped 400 (for example when its
+/// percent-encoding is not UTF-8).
+fn path_model(model: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    model.map(|Path(model)| model).map_err(|e| {
+        ApiError(GatewayError::invalid(
+            "model",
+            format!("The deployment name in the path cannot be read: {e}"),
+        ))
+    })
 }

@@ -226,8 +226,7 @@ pub(crate) async fn embed(
     Ok((forwarded, json(embeddings_json(&response, format))).into_response())
 }
 
-#[utoipa::path(get, path = "/health", tag = "Operations", security(()),
-    responses((status = 200, description = "The process is up", body = crate::openapi::schema::Status)))]
+/// The cheap liveness answer (also LiteLLM's `/health/liveliness` and `/health/liveness`).
 pub(crate) async fn health() -> Response {
     json(br#"{"status":"ok"}"#.to_vec())
 }

@@ -249,6 +249,10 @@ def test_azure_paths_run_the_same_checks(gw: Gateway, mock: MockUpstream) -> Non
         resp = http.post(f"/openai/deployments/{'a' * 5000}/chat/completions", headers={"api-key": KEY}, json=body)
         assert resp.status_code == 400, resp.text
         assert resp.json()["error"]["param"] == "model"
+        # A deployment name whose percent-encoding is not UTF-8: OpenAI-shaped too.
+        resp = http.post("/openai/deployments/%FF/chat/completions", headers={"api-key": KEY}, json=body)
+        assert resp.status_code == 400, resp.text
+        assert resp.json()["error"]["param"] == "model"
     assert upstream_calls(mock) == before
 
 
