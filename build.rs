@@ -9,6 +9,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/modelgate/v1/chat.proto",
         "proto/modelgate/v1/embed.proto",
         "proto/modelgate/v1/models.proto",
+        "proto/modelgate/v1/deployments.proto",
     ];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");

@@ -13,7 +13,8 @@ use modelgate::error::GatewayError;
 use modelgate::v1::gateway_server::Gateway;
 use modelgate::v1::{
     AuthenticateRequest, AuthenticateResponse, ChatCompletionChunk, ChatCompletionRequest,
-    EmbedRequest, EmbedResponse, ListModelsRequest, ListModelsResponse, Role,
+    CheckHealthRequest, CheckHealthResponse, EmbedRequest, EmbedResponse, ListDeploymentsRequest,
+    ListDeploymentsResponse, ListModelsRequest, ListModelsResponse, Role,
 };
 use tonic::{Request, Response, Status};
 
@@ -34,6 +35,8 @@ pub struct CoreState {
     /// Every credential of the config: no error leaves the core, and no request log line is
     /// written, before these are scrubbed out of it.
     pub secrets: Secrets,
+    /// `model_list` as `/model/info` shows it (no secrets).
+    pub deployments: Vec<crate::deployment_info::DeploymentRecord>,
 }
 
 impl CoreState {
@@ -65,6 +68,7 @@ impl CoreState {
             discovery,
             metrics: Arc::new(metrics),
             secrets,
+            deployments: crate::deployment_info::records(config),
         }
     }
 }
@@ -75,12 +79,18 @@ pub struct GatewayService {
     /// Read once per request: a reload never changes a request already running.
     state: Arc<ArcSwap<CoreState>>,
     drain: Drain,
+    /// Per-key health check turns; kept across reloads so a reload does not reset them.
+    health_checks: Arc<crate::health_check::CheckTimes>,
 }
 
 impl GatewayService {
     /// A service over `state`, admitting requests through `drain`.
     pub fn new(state: Arc<ArcSwap<CoreState>>, drain: Drain) -> Self {
-        Self { state, drain }
+        Self {
+            state,
+            drain,
+            health_checks: Arc::default(),
+        }
     }
 
     /// Admits the request (or refuses it while shutting down) and authenticates its caller
@@ -149,6 +159,27 @@ impl Gateway for GatewayService {
         Ok(Response::new(AuthenticateResponse {
             key_name: caller.name,
         }))
+    }
+
+    async fn list_deployments(
+        &self,
+        request: Request<ListDeploymentsRequest>,
+    ) -> Result<Response<ListDeploymentsResponse>, Status> {
+        let (_in_flight, state, caller) = self.admit(&request)?;
+        let deployments = crate::deployment_info::visible(&state.deployments, &caller);
+        Ok(Response::new(ListDeploymentsResponse { deployments }))
+    }
+
+    async fn check_health(
+        &self,
+        request: Request<CheckHealthRequest>,
+    ) -> Result<Response<CheckHealthResponse>, Status> {
+        let (_in_flight, state, caller) = self.admit(&request)?;
+        let model = request.into_inner().model;
+        match crate::health_check::check(&state, &self.health_checks, &caller, &model).await {
+            Ok(deployments) => Ok(Response::new(CheckHealthResponse { deployments })),
+            Err(err) => Err(state.secrets.scrub(err).into()),
+        }
     }
 
     type ChatCompletionStream = Pin<Box<dyn Stream<Item = ChunkResult> + Send>>;

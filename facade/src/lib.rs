@@ -8,6 +8,7 @@ pub mod drain;
 pub mod error;
 pub mod forwarded;
 pub mod key_check;
+mod litellm;
 pub mod observe;
 pub mod openapi;
 pub mod read_timeouts;

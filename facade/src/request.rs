@@ -49,7 +49,15 @@ const ENCODING_FORMATS: &[&str] = &["float", "base64"];
 
 /// Parses a `POST /v1/chat/completions` body.
 pub fn chat_request_from_json(body: &[u8]) -> Result<ChatCompletionRequest> {
+    chat_request_for_model(body, None)
+}
+
+/// Parses a chat body whose model comes from the URL (Azure's
+/// `/openai/deployments/{model}/…`): that model replaces the body's, then
+/// goes through the same checks.
+pub fn chat_request_for_model(body: &[u8], model: Option<&str>) -> Result<ChatCompletionRequest> {
     let mut map = parse_object(body)?;
+    override_model(&mut map, model);
     let root = Path::Root;
     let model = required_model(&mut map)?;
 
@@ -107,7 +115,16 @@ pub fn chat_request_from_json(body: &[u8]) -> Result<ChatCompletionRequest> {
 /// Parses a `POST /v1/embeddings` body; also returns the `encoding_format`
 /// the answer must use.
 pub fn embed_request_from_json(body: &[u8]) -> Result<(EmbedRequest, EncodingFormat)> {
+    embed_request_for_model(body, None)
+}
+
+/// [`embed_request_from_json`] with the model from the URL, as for chat.
+pub fn embed_request_for_model(
+    body: &[u8],
+    model: Option<&str>,
+) -> Result<(EmbedRequest, EncodingFormat)> {
     let mut map = parse_object(body)?;
+    override_model(&mut map, model);
     let root = Path::Root;
     let model = required_model(&mut map)?;
 
@@ -489,6 +506,13 @@ fn depth(value: &Value) -> usize {
         Value::Array(items) => items.iter().map(depth).max().unwrap_or(0),
         Value::Object(map) => map.values().map(depth).max().unwrap_or(0),
         _ => 0,
+    }
+}
+
+/// The URL's model wins over the body's, as LiteLLM has it.
+fn override_model(map: &mut Object, model: Option<&str>) {
+    if let Some(model) = model {
+        map.insert("model".to_owned(), Value::String(model.to_owned()));
     }
 }
 

@@ -29,8 +29,26 @@ pub fn router(core: CoreClient, body_limit: usize) -> Router {
         .route("/v1/models/{*id}", get(get_model))
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/embeddings", post(embeddings))
-        .route("/health", get(health))
+        .route("/health", get(crate::litellm::health))
         .route("/health/ready", get(ready))
+        // LiteLLM's paths for the same things, so its clients and probes keep working.
+        .route("/models", get(list_models))
+        .route("/models/{*id}", get(get_model))
+        .route("/chat/completions", post(chat_completions))
+        .route("/embeddings", post(embeddings))
+        .route("/health/liveliness", get(health))
+        .route("/health/liveness", get(health))
+        .route("/health/readiness", get(ready))
+        .route("/model/info", get(crate::litellm::model_info))
+        .route("/v1/model/info", get(crate::litellm::model_info))
+        .route(
+            "/openai/deployments/{model}/chat/completions",
+            post(crate::litellm::azure_chat),
+        )
+        .route(
+            "/openai/deployments/{model}/embeddings",
+            post(crate::litellm::azure_embeddings),
+        )
         .route(
             "/metrics",
             get(modelgate_telemetry::prometheus::metrics_handler),
@@ -46,10 +64,10 @@ pub fn router(core: CoreClient, body_limit: usize) -> Router {
         .with_state(core)
 }
 
-type ApiResult = Result<Response, ApiError>;
+pub(crate) type ApiResult = Result<Response, ApiError>;
 
 /// The body, or the OpenAI-shaped error for why it could not be read.
-fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(crate) fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError(
@@ -70,7 +88,7 @@ fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 
 /// Wraps a message in a gRPC request carrying the caller's credentials and
 /// request id. Only these headers cross to the core.
-fn rpc<T>(headers: &HeaderMap, message: T) -> tonic::Request<T> {
+pub(crate) fn rpc<T>(headers: &HeaderMap, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     let meta = request.metadata_mut();
     if let Some(value) = crate::key_check::credential(headers) {
@@ -86,7 +104,7 @@ fn rpc<T>(headers: &HeaderMap, message: T) -> tonic::Request<T> {
     request
 }
 
-fn json(bytes: Vec<u8>) -> Response {
+pub(crate) fn json(bytes: Vec<u8>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -142,6 +160,15 @@ async fn chat_completions(
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let request = chat_request_from_json(&body(raw)?)?;
+    chat(core, headers, request).await
+}
+
+/// Runs a parsed chat request: SSE when it asked for a stream, else one JSON answer.
+pub(crate) async fn chat(
+    core: CoreClient,
+    headers: HeaderMap,
+    request: modelgate::v1::ChatCompletionRequest,
+) -> ApiResult {
     let stream = request.stream;
     let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
     let response = core.chat_completion(rpc(&headers, request)).await?;
@@ -183,15 +210,24 @@ async fn embeddings(
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let (request, format) = embed_request_from_json(&body(raw)?)?;
+    embed(core, headers, request, format).await
+}
+
+/// Runs a parsed embeddings request.
+pub(crate) async fn embed(
+    core: CoreClient,
+    headers: HeaderMap,
+    request: modelgate::v1::EmbedRequest,
+    format: crate::request::EncodingFormat,
+) -> ApiResult {
     let response = core.gateway.clone().embed(rpc(&headers, request)).await?;
     let forwarded = crate::forwarded::from_metadata(response.metadata());
     let response = response.into_inner();
     Ok((forwarded, json(embeddings_json(&response, format))).into_response())
 }
 
-#[utoipa::path(get, path = "/health", tag = "Operations", security(()),
-    responses((status = 200, description = "The process is up", body = crate::openapi::schema::Status)))]
-async fn health() -> Response {
+/// The cheap liveness answer (also LiteLLM's `/health/liveliness` and `/health/liveness`).
+pub(crate) async fn health() -> Response {
     json(br#"{"status":"ok"}"#.to_vec())
 }
 

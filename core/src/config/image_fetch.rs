@@ -212,10 +212,10 @@ fn switch(text: &str, path: &str) -> Result<bool, ConfigError> {
 fn at_least_one(text: &str, key: &str, example: &str) -> Result<usize, ConfigError> {
     let path = child(SECTION, key);
     let fix = format!("give a whole number, at least 1, {example}");
-    match text.trim().parse::<usize>() {
-        Ok(0) => Err(ConfigError::at(path, "must be at least 1", fix)),
-        Ok(n) => Ok(n),
-        Err(_) => Err(ConfigError::at(
+    match super::routing::count::<usize>(text, &path).ok() {
+        Some(0) => Err(ConfigError::at(path, "must be at least 1", fix)),
+        Some(n) => Ok(n),
+        None => Err(ConfigError::at(
             path,
             format!("`{text}` is not a whole number"),
             fix,

@@ -14,9 +14,7 @@ const MAX_GRACE_SECONDS: u64 = 86_400;
 pub(super) fn grace_seconds(text: &str) -> Result<Duration, ConfigError> {
     const PATH: &str = "server.shutdown_grace_seconds";
     let fix = "give whole seconds between 0 and 86400, e.g. 30";
-    let seconds: u64 = text
-        .trim()
-        .parse()
+    let seconds: u64 = super::routing::count(text, PATH)
         .map_err(|_| ConfigError::at(PATH, format!("`{text}` is not a whole number"), fix))?;
     if seconds > MAX_GRACE_SECONDS {
         return Err(ConfigError::at(PATH, format!("{seconds} is too long"), fix));

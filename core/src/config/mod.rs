@@ -15,8 +15,12 @@ mod providers;
 mod raw;
 mod routing;
 mod validate;
+mod yaml11;
 
 // Tests unwrap: a panic there is a failed test, which is the point.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod litellm_forms_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;
@@ -148,7 +152,7 @@ impl fmt::Debug for ProviderConfig {
     }
 }
 
-fn redacted_url(text: &str) -> String {
+pub(crate) fn redacted_url(text: &str) -> String {
     match reqwest::Url::parse(text) {
         Ok(mut url) if url.password().is_some() || url.query().is_some() => {
             if url.password().is_some() {

@@ -7,7 +7,7 @@ use serde_yaml_ng::Value;
 use super::env::{Env, key_text, resolve};
 use super::error::{ConfigError, child, index};
 use super::providers::{Draft, check_header, find_preset, parse_api_base, parse_timeout};
-use super::raw::{RawModelEntry, Scalar};
+use super::raw::{RawLitellmParams, RawModelEntry, Scalar};
 use super::routing::{count, weight};
 use super::validate::{Notices, non_empty_secret};
 use super::{Deployment, DeploymentRouting, ProviderConfig};
@@ -86,7 +86,7 @@ pub(super) fn resolve_env(
                 }
             }
         }
-        for key in ["model_name", "model_info"] {
+        for key in ["model_name", "model_info", "tpm", "rpm"] {
             if let Some(value) = entry.get_mut(key) {
                 resolve(value, &child(&path, key), env)?;
             }
@@ -116,13 +116,28 @@ pub(super) fn deployments(
                 )
             })?;
         let params_path = child(&path, "litellm_params");
-        let params = entry.litellm_params.ok_or_else(|| {
-            ConfigError::at(
-                &params_path,
-                "missing",
-                "say where the model is served, e.g. litellm_params: { model: openai/gpt-4o }",
-            )
-        })?;
+        // LiteLLM serves an entry without `litellm_params` as the model its name says.
+        let mut params = entry.litellm_params.unwrap_or_else(|| RawLitellmParams {
+            model: Some(Scalar(model_name.clone())),
+            ..RawLitellmParams::default()
+        });
+        // `tpm`/`rpm` beside `litellm_params` (LiteLLM's older placement); inside wins.
+        for (key, outside, inside) in [
+            ("tpm", entry.tpm, &mut params.tpm),
+            ("rpm", entry.rpm, &mut params.rpm),
+        ] {
+            match (outside, inside.is_some()) {
+                (Some(value), false) => *inside = Some(value),
+                (Some(_), true) => notices.push(
+                    SECTION,
+                    format!(
+                        "{}: ignored, litellm_params.{key} is used",
+                        child(&path, key)
+                    ),
+                ),
+                (None, _) => {}
+            }
+        }
         let model_path = child(&params_path, "model");
         let model_fix =
             "write <provider>/<model>, e.g. openai/gpt-4o or anthropic/claude-sonnet-4-5";
@@ -223,13 +238,11 @@ pub(super) fn deployments(
         }
         let model_info = match entry.model_info {
             None | Some(Value::Null) => None,
-            Some(info) => Some(serde_json::to_value(&info).map_err(|e| {
-                ConfigError::at(
-                    child(&path, "model_info"),
-                    format!("cannot be read as JSON ({e})"),
-                    "use string keys and plain values",
-                )
-            })?),
+            Some(Value::Mapping(mut info)) => {
+                super::yaml11::retype_values(&mut info);
+                Some(json_info(&Value::Mapping(info), &path)?)
+            }
+            Some(info) => Some(json_info(&info, &path)?),
         };
         routing.id = model_info
             .as_ref()
@@ -248,4 +261,14 @@ pub(super) fn deployments(
         });
     }
     Ok(deployments)
+}
+
+fn json_info(info: &Value, path: &str) -> Result<serde_json::Value, ConfigError> {
+    serde_json::to_value(info).map_err(|e| {
+        ConfigError::at(
+            child(path, "model_info"),
+            format!("cannot be read as JSON ({e})"),
+            "use string keys and plain values",
+        )
+    })
 }

@@ -261,10 +261,8 @@ pub(super) fn ollama_host(raw: &str) -> String {
 /// A timeout in seconds (integer or fractional).
 pub(super) fn parse_timeout(raw: &str, path: &str) -> Result<Duration, ConfigError> {
     let fix = "give the timeout in seconds, e.g. 600";
-    let seconds: f64 = raw
-        .trim()
-        .parse()
-        .map_err(|_| ConfigError::at(path, format!("`{raw}` is not a number of seconds"), fix))?;
+    let seconds: f64 = super::yaml11::float(raw)
+        .ok_or_else(|| ConfigError::at(path, format!("`{raw}` is not a number of seconds"), fix))?;
     if seconds <= 0.0 {
         return Err(ConfigError::at(
             path,

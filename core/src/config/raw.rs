@@ -94,11 +94,14 @@ pub(super) struct RawModelEntry {
     pub model_name: Option<Scalar>,
     pub litellm_params: Option<RawLitellmParams>,
     pub model_info: Option<Value>,
+    /// LiteLLM's older placement of a deployment's limits, beside `litellm_params`.
+    pub tpm: Option<Scalar>,
+    pub rpm: Option<Scalar>,
 }
 
 /// LiteLLM accepts any `litellm.completion()` argument here; the ones modelgate does not act on
 /// are kept in `other` so each can be reported once.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct RawLitellmParams {
     pub model: Option<Scalar>,
     pub custom_llm_provider: Option<Scalar>,

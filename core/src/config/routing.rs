@@ -228,7 +228,11 @@ fn scalar(value: &Value, path: &str) -> Result<String, ConfigError> {
 
 /// A whole number, at least 0.
 pub(super) fn count<T: std::str::FromStr>(raw: &str, path: &str) -> Result<T, ConfigError> {
-    raw.trim().parse().map_err(|_| {
+    let value = raw.trim().parse().ok().or_else(|| {
+        let n = super::yaml11::int(raw)?;
+        n.to_string().parse().ok()
+    });
+    value.ok_or_else(|| {
         ConfigError::at(
             path,
             format!("`{raw}` is not a whole number"),
@@ -240,10 +244,8 @@ pub(super) fn count<T: std::str::FromStr>(raw: &str, path: &str) -> Result<T, Co
 /// Seconds, 0 allowed.
 fn seconds(raw: &str, path: &str) -> Result<Duration, ConfigError> {
     let fix = "give the time in seconds, e.g. 5 or 0.5";
-    let value: f64 = raw
-        .trim()
-        .parse()
-        .map_err(|_| ConfigError::at(path, format!("`{raw}` is not a number of seconds"), fix))?;
+    let value: f64 = super::yaml11::float(raw)
+        .ok_or_else(|| ConfigError::at(path, format!("`{raw}` is not a number of seconds"), fix))?;
     if value < 0.0 {
         return Err(ConfigError::at(path, "the time must not be negative", fix));
     }
@@ -254,10 +256,8 @@ fn seconds(raw: &str, path: &str) -> Result<Duration, ConfigError> {
 /// A weight: a number, at least 0.
 pub(super) fn weight(raw: &str, path: &str) -> Result<f64, ConfigError> {
     let fix = "write a number, at least 0, e.g. 2";
-    let value: f64 = raw
-        .trim()
-        .parse()
-        .map_err(|_| ConfigError::at(path, format!("`{raw}` is not a number"), fix))?;
+    let value: f64 = super::yaml11::float(raw)
+        .ok_or_else(|| ConfigError::at(path, format!("`{raw}` is not a number"), fix))?;
     if !value.is_finite() || value < 0.0 {
         return Err(ConfigError::at(path, "the weight must be 0 or more", fix));
     }

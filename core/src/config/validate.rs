@@ -44,6 +44,14 @@ const LITELLM_SECTIONS: &[&str] = &[
     "vector_store_registry",
     "search_tools",
     "prompts",
+    "sandbox_tools",
+    "policies",
+    "policy_attachments",
+    "mcp_tools",
+    "agents",
+    "agent_list",
+    "worker_registry",
+    "default_vertex_config",
 ];
 
 /// Notices, reported in the order their sections appear in the file.
@@ -249,9 +257,7 @@ fn server(raw: Option<RawServer>) -> Result<ServerConfig, ConfigError> {
     if let Some(Scalar(text)) = raw.body_limit_mb {
         const PATH: &str = "server.body_limit_mb";
         let fix = "give the limit in whole MiB, at least 1, e.g. 32";
-        let mib: usize = text
-            .trim()
-            .parse()
+        let mib: usize = routing::count(&text, PATH)
             .map_err(|_| ConfigError::at(PATH, format!("`{text}` is not a whole number"), fix))?;
         if mib == 0 {
             return Err(ConfigError::at(

@@ -32,14 +32,18 @@ pub const DOCS_PATH: &str = "/docs";
         crate::routes::get_model,
         crate::routes::chat_completions,
         crate::routes::embeddings,
-        crate::routes::health,
+        crate::litellm::health,
         crate::routes::ready,
+        crate::litellm::model_info,
+        crate::litellm::azure_chat,
+        crate::litellm::azure_embeddings,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
         (name = "OpenAI", description = "The OpenAI REST dialect (`/v1`)"),
         (name = "Operations", description = "Liveness and readiness"),
+        (name = "LiteLLM", description = "LiteLLM proxy and Azure OpenAI paths, for clients written against them"),
     )
 )]
 pub struct ApiDoc;

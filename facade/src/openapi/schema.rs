@@ -292,3 +292,36 @@ pub struct Status {
     pub status: String,
     pub reason: Option<String>,
 }
+
+/// `GET /model/info` answer (LiteLLM's shape).
+#[derive(Serialize, ToSchema)]
+pub struct ModelInfoList {
+    pub data: Vec<DeploymentInfo>,
+}
+
+/// One `model_list` deployment.
+#[derive(Serialize, ToSchema)]
+pub struct DeploymentInfo {
+    pub model_name: String,
+    /// `model`, `api_base` (password and query redacted), `api_version`, `timeout`,
+    /// `stream_timeout`, `rpm`, `tpm`, `weight`, `max_retries`, `order`; never `api_key` or
+    /// header values.
+    #[schema(value_type = Object)]
+    pub litellm_params: serde_json::Value,
+    /// `id`, `litellm_provider`, the catalogue's data under LiteLLM's names
+    /// (`max_input_tokens`, `input_cost_per_token`, `mode`, …), then the config's `model_info`.
+    #[schema(value_type = Object)]
+    pub model_info: serde_json::Value,
+}
+
+/// `GET /health?model=` answer (LiteLLM's shape). Each endpoint is the deployment's
+/// `litellm_params` (no secrets) with `model_name`, and `error` when unhealthy.
+#[derive(Serialize, ToSchema)]
+pub struct HealthReport {
+    #[schema(value_type = Vec<Object>)]
+    pub healthy_endpoints: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub unhealthy_endpoints: Vec<serde_json::Value>,
+    pub healthy_count: u64,
+    pub unhealthy_count: u64,
+}
