@@ -1,22 +1,16 @@
 //! The real `modelgate` binary: signals (SIGTERM drain, SIGHUP reload), `check-config` and
 //! `healthcheck`.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::{Command, ExitStatus};
 
 use futures::StreamExt;
 use mock_upstream::MockUpstream;
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_modelgate");
 const KEY: &str = "sk-binary-test";
 const PROVIDER_KEY: &str = "sk-provider-never-printed";
-const DEADLINE: Duration = Duration::from_secs(30);
 
 fn config(mock_base: &str, extra_alias: Option<&str>) -> String {
     let extra = extra_alias
@@ -40,63 +34,33 @@ model_list:
     )
 }
 
-/// A running `modelgate serve`; killed on drop if a test fails before it exits.
-struct Gateway {
-    child: Child,
-    http: String,
-    stderr: tempfile::NamedTempFile,
-}
+mod support;
 
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+use support::{BIN, DEADLINE, Launch, Process, eventually};
+
+/// A running `modelgate serve` on loopback ports chosen by the kernel.
+struct Gateway {
+    process: Process,
+    http: String,
 }
 
 impl Gateway {
     fn start(config: &Path) -> Self {
-        let stderr = tempfile::NamedTempFile::new().expect("log file");
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--http",
-                "127.0.0.1:0",
-                "--grpc",
-                "127.0.0.1:0",
-                "--config",
-            ])
-            .arg(config)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr.reopen().expect("log file"))
-            .spawn()
-            .expect("modelgate starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
+        let process = Process::start(Launch {
+            args: vec![
+                "serve".into(),
+                "--http".into(),
+                "127.0.0.1:0".into(),
+                "--grpc".into(),
+                "127.0.0.1:0".into(),
+                "--config".into(),
+                config.to_string_lossy().into_owned(),
+            ],
+            env: Vec::new(),
+            wait_for: vec!["http"],
         });
-        let deadline = Instant::now() + DEADLINE;
-        let http = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(addr) = line.strip_prefix("modelgate: http listening on ") {
-                        break addr.trim().to_owned();
-                    }
-                }
-                Err(_) => panic!("no http listening line; stderr:\n{}", read(stderr.path())),
-            }
-        };
-        Self {
-            child,
-            http: format!("http://{http}"),
-            stderr,
-        }
+        let http = format!("http://{}", process.addr("http"));
+        Self { process, http }
     }
 
     fn url(&self, path: &str) -> String {
@@ -104,47 +68,15 @@ impl Gateway {
     }
 
     fn signal(&self, signal: Signal) {
-        let pid = i32::try_from(self.child.id()).expect("pid fits");
-        kill(Pid::from_raw(pid), signal).expect("signal delivered");
+        self.process.signal(signal);
     }
 
     fn log(&self) -> String {
-        read(self.stderr.path())
+        self.process.log()
     }
 
-    /// Waits for the process to exit, with a deadline.
     fn exit_status(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "still running; log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "{what}: not within {DEADLINE:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        self.process.exit_status()
     }
 }
 
