@@ -1,6 +1,7 @@
 //! `GET /openapi.json` (generated from the routes) and `GET /docs` (Swagger
 //! UI from the binary), the latter rendered by a real headless Chromium.
 
+use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -135,6 +136,19 @@ fn dump_dom(url: &str) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .expect("chromium starts");
+    // Both pipes are drained while Chromium runs: a DOM larger than the pipe buffer would
+    // otherwise block it on its write, and it would never exit.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     // Chromium exits on its own once the virtual time budget is spent.
     let deadline = Instant::now() + Duration::from_secs(90);
     let status = loop {
@@ -149,14 +163,15 @@ fn dump_dom(url: &str) -> String {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    let output = child.wait_with_output().expect("chromium output");
+    let stdout = stdout.join().expect("stdout reader");
+    let stderr = stderr.join().expect("stderr reader");
     let _ = std::fs::remove_dir_all(&profile);
     assert!(
         status.success(),
         "chromium failed ({status}): {}",
-        String::from_utf8_lossy(&output.stderr)
+        String::from_utf8_lossy(&stderr)
     );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    String::from_utf8_lossy(&stdout).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
