@@ -47,6 +47,7 @@ def main() -> None:
     p.add_argument("out", type=Path)
     p.add_argument("--warmup", type=float, required=True, help="seconds left out of the fit")
     p.add_argument("--max-bytes-per-1k", type=float, required=True)
+    p.add_argument("--seconds", type=float, help="length of the load: later samples (ramp-down) are left out of the fit")
     args = p.parse_args()
 
     rows: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
@@ -60,12 +61,14 @@ def main() -> None:
     print(f"RSS slope: least squares of RSS against requests logged, after {args.warmup:.0f} s of warm-up;"
           f" limit {args.max_bytes_per_1k:,.0f} bytes per 1,000 requests ({limit_mib:.2f} MiB per million).")
     print()
-    print("| mode | /metrics scraped | process | minutes | requests (all / after warm-up) | RSS start → after warm-up → end (MiB) | RSS peak (MiB) | slope (bytes / 1,000 req) | slope (MiB / million req) | verdict | fds start → end (after load) | threads start → end | accounting |")
-    print("|---|---|---|---:|---:|---|---:|---:|---:|---|---|---|---|")
+    print("| mode | /metrics scraped | process | minutes | requests (all / after warm-up) | RSS start → after warm-up → end (MiB) | RSS peak (MiB) | slope (bytes / 1,000 req) | slope (MiB / million req) | verdict | slope, second half only (MiB / million) | heap (RssAnon) after warm-up → end (MiB), slope (MiB / million) | fds after warm-up → end (after load) | threads after warm-up → end | accounting |")
+    print("|---|---|---|---:|---:|---|---:|---:|---:|---|---:|---|---|---|---|")
     worst_ok = True
     for (run, proc), rs in rows.items():
         mode, _, scrape = run.partition("-")
         during, after = rs[:-1], rs[-1]
+        if args.seconds:
+            during = [r for r in during if float(r["t_s"]) < args.seconds] or during
         measured = [r for r in during if float(r["t_s"]) >= args.warmup]
         pts = [(float(r["requests"]), float(r["rss_kib"]) * 1024) for r in measured]
         s = slope(pts)
@@ -78,15 +81,27 @@ def main() -> None:
             ok = per_1k_v <= args.max_bytes_per_1k
             worst_ok &= ok
             verdict = "flat" if ok else "**GROWS**"
+        # The same fit over the second half alone: a warm-up that lasts longer than the
+        # default shows as a slope that falls here, a leak as one that does not.
+        half = float(during[-1]["t_s"]) / 2
+        s2 = slope([(float(r["requests"]), float(r["rss_kib"]) * 1024) for r in during if float(r["t_s"]) >= half])
+        per_m2 = "–" if s2 is None else f"{s2 * 1e6 / MIB:.2f}"
         first, warm, last = during[0], (measured[0] if measured else during[0]), during[-1]
+        # The heap apart from the binary's pages (file-backed, touched as code first runs).
+        if measured and measured[0].get("rss_anon_kib"):
+            sa = slope([(float(r["requests"]), float(r["rss_anon_kib"]) * 1024) for r in measured])
+            anon = (f"{int(warm['rss_anon_kib']) / 1024:.1f} → {int(last['rss_anon_kib']) / 1024:.1f}, "
+                    + ("–" if sa is None else f"{sa * 1e6 / MIB:.2f}"))
+        else:
+            anon = "not sampled"
         peak = max(int(r["rss_kib"]) for r in rs)
         nreq = int(float(last["requests"]) - float(warm["requests"]))
         acc = accounting.get(run)
         print(
-            f"| {mode} | {'yes' if scrape == 'scrape' else 'no'} | {proc} | {float(last['t_s']) / 60:.1f} |"
+            f"| {mode} | {'yes' if scrape == 'scrape' else 'no'} | {proc} | {(args.seconds or float(last['t_s'])) / 60:.1f} |"
             f" {acc['sent'] if acc else 0:,} / {nreq:,} |"
-            f" {mib(first)} → {mib(warm)} → {mib(last)} | {peak / 1024:.1f} | {per_1k} | {per_m} | {verdict} |"
-            f" {first['fds']} → {last['fds']} ({after['fds']}) | {first['threads']} → {last['threads']} |"
+            f" {mib(first)} → {mib(warm)} → {mib(last)} | {peak / 1024:.1f} | {per_1k} | {per_m} | {verdict} | {per_m2} | {anon} |"
+            f" {warm['fds']} → {last['fds']} ({after['fds']}) | {warm['threads']} → {last['threads']} |"
             f" {acc['summary'] if acc else '?'} |"
         )
 
@@ -149,7 +164,7 @@ def plot(out: Path, rows: dict[tuple[str, str], list[dict[str, str]]]) -> None:
         data.write_text("".join(f"{r['t_s']} {int(r['rss_kib']) / 1024:.2f}\n" for r in rs))
         series.append(f"'{data}' using 1:2 with lines lw 2 title '{run} {proc}'")
     script = "\n".join([
-        "set terminal pngcairo size 1000,560 noenhanced" if _has_cairo() else "set terminal png size 1000,560 noenhanced",
+        "set terminal pngcairo size 800,450 noenhanced" if _has_cairo() else "set terminal png size 800,450 noenhanced",
         f"set output '{out / 'rss.png'}'",
         "set title 'modelgate RSS under the soak load (bench/soak)'",
         "set xlabel 'seconds'",
