@@ -81,20 +81,7 @@ fn litellm_params(d: &Deployment) -> Value {
 
 /// Catalogue data under LiteLLM's names, then the entry's own `model_info` (which wins).
 fn model_info(d: &Deployment, target_id: &str) -> Value {
-    let base = d
-        .model_info
-        .as_ref()
-        .and_then(|info| info.get("base_model"))
-        .and_then(Value::as_str)
-        .map(|m| {
-            m.strip_prefix(&format!("{}/", d.provider.kind.as_str()))
-                .unwrap_or(m)
-        })
-        .unwrap_or(&d.upstream_model);
-    let meta = (base != "*")
-        .then(|| Catalogue::built_in().lookup(&d.provider.name, d.provider.kind, base))
-        .flatten()
-        .unwrap_or_default();
+    let meta = crate::catalogue::base_metadata(Catalogue::built_in(), d);
     let mut info = litellm_names(&meta);
     info.insert("id".into(), json!(target_id));
     info.insert("litellm_provider".into(), json!(d.provider.name));

@@ -77,7 +77,7 @@ impl Listing {
 /// The catalogue's entry for a deployment's model: LiteLLM's
 /// `model_info.base_model` when given (Azure deployments carry custom names),
 /// else the upstream model.
-fn base_metadata(catalogue: &Catalogue, d: &Deployment) -> ModelMetadata {
+pub(crate) fn base_metadata(catalogue: &Catalogue, d: &Deployment) -> ModelMetadata {
     let base_model = d
         .model_info
         .as_ref()

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use crate::config::ProviderKind;
 
 pub use listing::Listing;
+pub(crate) use listing::base_metadata;
 pub use model_info::apply_model_info;
 
 const BUILT_IN_JSON: &str = include_str!("../../data/catalogue.json");
