@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import json
 import grpc
 import pytest
 from google.protobuf import descriptor_pool, json_format, message_factory
@@ -162,3 +163,45 @@ def test_embed(api: Api) -> None:
     expected = embedding_vector()
     assert len(vector) == len(expected)
     assert max(abs(a - b) for a, b in zip(vector, expected, strict=True)) <= 1e-6
+
+
+def _unary(api: Api, method: str, request: str, response: str, fields: dict[str, Any], metadata: Any) -> Any:
+    call = api.channel.unary_unary(
+        f"/modelgate.v1.Gateway/{method}",
+        request_serializer=lambda m: m.SerializeToString(),
+        response_deserializer=api.message(response).FromString,
+    )
+    return call(api.build(request, fields), metadata=metadata, timeout=TIMEOUT_S)
+
+
+def test_authenticate_names_the_key_and_refuses_others(api: Api) -> None:
+    assert _unary(api, "Authenticate", "AuthenticateRequest", "AuthenticateResponse", {}, AUTH).key_name
+    limited = (("authorization", f"Bearer {LIMITED_KEY}"),)
+    assert _unary(api, "Authenticate", "AuthenticateRequest", "AuthenticateResponse", {}, limited).key_name == "limited"
+    for metadata in ((), (("authorization", "Bearer sk-wrong-key"),)):
+        with pytest.raises(grpc.RpcError) as info:
+            _unary(api, "Authenticate", "AuthenticateRequest", "AuthenticateResponse", {}, metadata)
+        assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_list_deployments_is_model_info_over_grpc(api: Api) -> None:
+    reply = _unary(api, "ListDeployments", "ListDeploymentsRequest", "ListDeploymentsResponse", {}, AUTH)
+    names = [d.model_name for d in reply.deployments]
+    assert "gpt-4o-alias" in names, names
+    for d in reply.deployments:
+        params = json.loads(d.litellm_params_json)
+        assert "api_key" not in params, params
+        assert isinstance(json.loads(d.model_info_json), dict)
+    with pytest.raises(grpc.RpcError) as info:
+        _unary(api, "ListDeployments", "ListDeploymentsRequest", "ListDeploymentsResponse", {}, ())
+    assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_check_health_needs_a_key_allowed_the_model(api: Api) -> None:
+    with pytest.raises(grpc.RpcError) as info:
+        _unary(api, "CheckHealth", "CheckHealthRequest", "CheckHealthResponse", {"model": "gpt-4o-alias"}, ())
+    assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    limited = (("authorization", f"Bearer {LIMITED_KEY}"),)
+    with pytest.raises(grpc.RpcError) as info:
+        _unary(api, "CheckHealth", "CheckHealthRequest", "CheckHealthResponse", {"model": "mock/tools"}, limited)
+    assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
