@@ -66,6 +66,10 @@ fn run_to_exit(args: &[String], env: &[(&str, &str)]) -> (ExitStatus, String) {
     }
 }
 
+/// A start that must be refused: what, arguments, environment, the address text the message
+/// must hold.
+type Refusal<'a> = (&'a str, Vec<String>, &'a [(&'a str, &'a str)], &'a str);
+
 /// `http://127.0.0.1:PORT` for a listener bound to `0.0.0.0:PORT`.
 fn loopback_url(process: &Process, what: &str) -> String {
     let addr = process.addr(what);
@@ -83,7 +87,7 @@ async fn keyless_on_a_public_address_refuses_to_start() {
         ("OPENAI_API_KEY", "sk-up"),
         ("OPENAI_BASE_URL", base.as_str()),
     ];
-    let cases: [(&str, Vec<String>, &[(&str, &str)], &str); 4] = [
+    let cases: [Refusal; 4] = [
         (
             "serve, file",
             strings(&[
