@@ -833,24 +833,63 @@ async fn draining_split() {
 /// Connections each port allows in [`too_many_connections`].
 const MAX_CONNECTIONS: usize = 3;
 
-/// One request on a new connection to `addr`: the status line and the whole answer.
-fn raw_request(addr: &str) -> (u16, String) {
+/// A new connection to `addr` with one answered keep-alive `GET /health` on it, so the server
+/// has surely counted it; `None` when the server answered anything but 200.
+fn held_connection(addr: &str) -> Option<TcpStream> {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(support::DEADLINE))
         .expect("timeout");
-    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    // A refused connection may be closed before the request is written.
-    let _ = stream.write_all(request.as_bytes());
+    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The head, then the body: `content-length` bytes or chunks up to the last one.
+    loop {
+        let text = String::from_utf8_lossy(&data).to_lowercase();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            let complete = match length {
+                Some(length) => data.len() >= end + 4 + length,
+                None => text.ends_with("0\r\n\r\n"),
+            };
+            if complete {
+                return text.starts_with("http/1.1 200").then_some(stream);
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(n) if n > 0 => data.extend_from_slice(&buf[..n]),
+            _ => return None,
+        }
+    }
+}
+
+/// What a new connection to `addr` gets: a refusal is written as soon as the connection is
+/// accepted, so wait for it before sending a request (a request arriving after the refusal
+/// closed the socket would reset it and lose the answer); otherwise send one.
+fn probe(addr: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .expect("timeout");
     let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    match stream.read(&mut buf) {
+        Ok(n) if n > 0 => answer.extend_from_slice(&buf[..n]),
+        _ => {
+            let request =
+                format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+            let _ = stream.write_all(request.as_bytes());
+        }
+    }
+    stream
+        .set_read_timeout(Some(support::DEADLINE))
+        .expect("timeout");
     let _ = stream.read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, answer)
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 /// README table, last row: past `server.max_connections` plain HTTP answers 503
@@ -866,17 +905,33 @@ async fn too_many_connections(mode: Mode) {
     let gw = Gateway::start(mode, &file, &[]).await;
     let want = Case::TooManyConnections.expect();
 
-    // Idle connections fill the HTTP port (the readiness probe's may still be open too).
-    let held: Vec<TcpStream> = (0..MAX_CONNECTIONS)
-        .map(|_| TcpStream::connect(gw.http_addr()).expect("connect"))
-        .collect();
+    // Connections with a request answered on them fill the HTTP port (the readiness probe's
+    // may take a moment to be seen closed, and its slot with it).
     let addr = gw.http_addr().to_owned();
-    let (status, answer) = tokio::task::spawn_blocking(move || raw_request(&addr))
+    let mut held = Vec::new();
+    while held.len() < MAX_CONNECTIONS {
+        let addr = addr.clone();
+        let next = first_some("a connection under the limit", || {
+            let addr = addr.clone();
+            async move {
+                tokio::task::spawn_blocking(move || held_connection(&addr))
+                    .await
+                    .expect("connect")
+            }
+        })
+        .await;
+        held.push(next);
+    }
+    let answer = tokio::task::spawn_blocking(move || probe(&addr))
         .await
-        .expect("request");
+        .expect("probe");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok());
     let mut failures = Vec::new();
     let lower = answer.to_lowercase();
-    if Some(status) != want.http
+    if status != want.http
         || !lower.contains("connection: close")
         || !answer.contains("\"code\":\"too_many_connections\"")
         || !answer.contains("\"type\":\"api_error\"")
@@ -890,18 +945,17 @@ async fn too_many_connections(mode: Mode) {
     let held: Vec<TcpStream> = (0..MAX_CONNECTIONS)
         .map(|_| TcpStream::connect(gw.grpc_addr()).expect("connect"))
         .collect();
-    let refused = authenticate(&gw).await;
-    match &refused {
-        Ok(_) => failures.push(format!("{mode:?} gRPC over the limit answered")),
-        Err(status) if status.metadata().get("x-modelgate-error-type").is_some() => {
-            failures.push(format!(
-                "{mode:?} gRPC over the limit: a modelgate status {status:?}"
-            ));
-        }
-        Err(_) => {}
+    let gw = &gw;
+    let refused = first_some("gRPC refuses past the limit", || async move {
+        authenticate(gw).await.err()
+    })
+    .await;
+    if refused.metadata().get("x-modelgate-error-type").is_some() {
+        failures.push(format!(
+            "{mode:?} gRPC over the limit: a modelgate status {refused:?}"
+        ));
     }
     drop(held);
-    let gw = &gw;
     eventually("gRPC answers again", || async move {
         authenticate(gw).await.is_ok()
     })
@@ -912,6 +966,26 @@ async fn too_many_connections(mode: Mode) {
         failures.join("\n"),
         gw.log()
     );
+}
+
+/// Polls `check` every 20 ms until it gives a value, failing after [`support::DEADLINE`].
+async fn first_some<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            start.elapsed() < support::DEADLINE,
+            "{what}: not within {:?}",
+            support::DEADLINE
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// An `Authenticate` call on a new connection.
