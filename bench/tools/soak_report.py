@@ -51,8 +51,14 @@ def main() -> None:
     args = p.parse_args()
 
     rows: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
+    skipped: dict[tuple[str, str], int] = defaultdict(int)
     with open(args.out / "samples.csv") as f:
         for r in csv.DictReader(f):
+            # A sample with no RSS is a failed read of /proc (the process is alive: later
+            # samples have it), not a process at 0 bytes: leave it out of the fit.
+            if int(r["rss_kib"] or 0) == 0:
+                skipped[(r["run"], r["proc"])] += 1
+                continue
             rows[(r["run"], r["proc"])].append(r)
 
     accounting = {d.name: account(d) for d in sorted((args.out / "raw").iterdir()) if d.is_dir()}
@@ -115,6 +121,8 @@ def main() -> None:
         print(f"| {name} | {a['sent']:,} | {a['lines']}{mark} | {a['total']:,} | {a['gauge']} | {a['reloads']} | {a['mix']} |")
 
     plot(args.out, rows)
+    for (run, proc), n in skipped.items():
+        print(f"\n{run} {proc}: {n} sample(s) with no RSS (a failed read of /proc) left out")
     print()
     print(f"verdict: {'FLAT' if worst_ok else 'GROWS'}; accounting: {'every request logged and counted' if all_accounted else 'MISMATCH (see table)'}")
 
