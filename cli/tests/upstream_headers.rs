@@ -10,6 +10,9 @@ use support::{Gateway, Mode, config_file};
 
 const KEY: &str = "sk-upstream-headers-test";
 
+/// Header names and values one provider sends.
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
 #[tokio::test(flavor = "multi_thread")]
 async fn configured_headers_reach_the_upstream_on_chat_and_embeddings() {
     let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
@@ -27,10 +30,10 @@ async fn configured_headers_reach_the_upstream_on_chat_and_embeddings() {
     ));
     let gw = Gateway::start(Mode::Serve, &file, &[]).await;
     let client = reqwest::Client::new();
-    let mock_headers: &[(&str, &str)] = &[("x-team", "blue-team"), ("x-tenant-id", "tenant-42")];
-    let other_headers: &[(&str, &str)] = &[("x-other", "via-extra-headers")];
-    let deploy_headers: &[(&str, &str)] = &[("x-deploy", "eu-west-1")];
-    let cases: [(&str, &str, &[(&str, &str)]); 6] = [
+    let mock_headers: Headers = &[("x-team", "blue-team"), ("x-tenant-id", "tenant-42")];
+    let other_headers: Headers = &[("x-other", "via-extra-headers")];
+    let deploy_headers: Headers = &[("x-deploy", "eu-west-1")];
+    let cases: [(&str, &str, Headers); 6] = [
         ("/v1/chat/completions", "mock/text", mock_headers),
         ("/v1/embeddings", "mock/emb", mock_headers),
         ("/v1/chat/completions", "other/text", other_headers),
