@@ -53,7 +53,7 @@ pub enum Command {
         /// HTTP listen address [default: 0.0.0.0:8001].
         #[arg(long, env = "MODELGATE_HTTP_ADDR")]
         http: Option<SocketAddr>,
-        /// Config file (only its `server` section is used here).
+        /// Config file (its `server` and `cors` sections are used here).
         #[arg(long, env = "MODELGATE_CONFIG")]
         config: Option<PathBuf>,
     },

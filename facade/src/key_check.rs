@@ -21,15 +21,28 @@ use crate::core_client::CoreClient;
 use crate::error::ApiError;
 
 /// The caller's credential as the core reads it: `authorization` as sent, or
-/// Azure-style `api-key` / `x-api-key` as a bearer token.
+/// Azure-style `api-key` / `x-api-key` as a bearer token. A value there that
+/// already reads `Bearer KEY` is passed as it is: prefixing it again would make
+/// the core compare `Bearer KEY` with the key.
 pub fn credential(headers: &HeaderMap) -> Option<AsciiMetadataValue> {
     let auth = headers.get(header::AUTHORIZATION).cloned().or_else(|| {
         let bare = headers
             .get("api-key")
             .or_else(|| headers.get("x-api-key"))?;
+        if has_bearer_scheme(bare.as_bytes()) {
+            return Some(bare.clone());
+        }
         HeaderValue::from_bytes(&[b"Bearer ", bare.as_bytes()].concat()).ok()
     });
     auth.and_then(|v| MetadataValue::try_from(v.as_bytes()).ok())
+}
+
+/// Whether `value` starts with the `Bearer` scheme (any case) and a space.
+fn has_bearer_scheme(value: &[u8]) -> bool {
+    value
+        .trim_ascii_start()
+        .get(..7)
+        .is_some_and(|head| head.eq_ignore_ascii_case(b"bearer "))
 }
 
 /// Middleware: asks the core about the request's credential before the
@@ -123,6 +136,8 @@ mod tests {
         assert_eq!(credential(&headers), Some(value("Bearer sk-x")));
         headers.insert("api-key", HeaderValue::from_static("sk-a"));
         assert_eq!(credential(&headers), Some(value("Bearer sk-a")));
+        headers.insert("api-key", HeaderValue::from_static("bearer sk-c"));
+        assert_eq!(credential(&headers), Some(value("bearer sk-c")));
         headers.insert(
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer sk-b"),

@@ -35,7 +35,7 @@ const CONTENT_FILTER: &str = r#"{"error":{"message":"The response was filtered d
 pub(crate) struct Counters(Arc<Mutex<HashMap<String, u64>>>);
 
 impl Counters {
-    fn bump(&self, model: &str) -> u64 {
+    pub(crate) fn bump(&self, model: &str) -> u64 {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let n = map.entry(model.to_owned()).or_default();
         *n += 1;

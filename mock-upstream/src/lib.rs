@@ -13,6 +13,7 @@ mod record;
 mod scenarios;
 mod server;
 mod stats;
+mod throttle;
 
 use std::path::PathBuf;
 

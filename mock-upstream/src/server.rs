@@ -205,6 +205,9 @@ async fn chat(
     if let Some(response) = crate::flaky::respond(&st, model_of(&json), stream).await {
         return response;
     }
+    if let Some(response) = crate::throttle::respond(&st, model_of(&json), stream) {
+        return response;
+    }
     match scenarios::chat(model_of(&json), stream, &st.fixtures) {
         Action::Reply(plan) => st.reply(plan),
         Action::Hang => hang(st).await,
