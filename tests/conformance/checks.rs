@@ -111,7 +111,11 @@ pub fn source_of(cap: Cap, spec: &Spec) -> Result<(String, Vec<String>), String>
         let label = match source.kind {
             Kind::Borrowed => format!(
                 "borrowed (from {})",
-                source.from.split([' ', ',', '(']).next().unwrap_or_default()
+                source
+                    .from
+                    .split([' ', ',', '('])
+                    .next()
+                    .unwrap_or_default()
             ),
             kind => kind.name().to_owned(),
         };

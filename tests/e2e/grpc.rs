@@ -130,7 +130,11 @@ async fn list_and_stream_over_grpc() {
     let want_usage = &recorded.last().expect("usage chunk")["usage"];
     let usage = usage.expect("core always reports usage to gRPC callers");
     assert_eq!(
-        (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens),
+        (
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.total_tokens
+        ),
         (
             want_usage["prompt_tokens"].as_u64().expect("recorded"),
             want_usage["completion_tokens"].as_u64().expect("recorded"),

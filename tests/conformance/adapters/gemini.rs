@@ -78,7 +78,10 @@ pub fn spec() -> Option<Spec> {
             let answer = fixture_json("gemini/generate-content-text.json");
             let usage = &answer["usageMetadata"];
             let count = |k: &str| usage[k].as_u64().unwrap_or(0);
-            assert_eq!(answer["candidates"][0]["finishReason"], "STOP", "the recording changed");
+            assert_eq!(
+                answer["candidates"][0]["finishReason"], "STOP",
+                "the recording changed"
+            );
             vec![
                 ("/choices/0/message/content", json!(text_of(&answer))),
                 ("/choices/0/finish_reason", json!("stop")),

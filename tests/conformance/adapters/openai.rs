@@ -84,7 +84,10 @@ pub fn same_as_recorded(completion: &Value) -> Vec<(&'static str, Value)> {
             "/choices/0/finish_reason",
             completion["choices"][0]["finish_reason"].clone(),
         ),
-        ("/usage/prompt_tokens", completion["usage"]["prompt_tokens"].clone()),
+        (
+            "/usage/prompt_tokens",
+            completion["usage"]["prompt_tokens"].clone(),
+        ),
         (
             "/usage/completion_tokens",
             completion["usage"]["completion_tokens"].clone(),
