@@ -4,7 +4,10 @@ use std::collections::HashMap;
 use std::io;
 use std::path::Path;
 
+use axum::http::StatusCode;
 use bytes::Bytes;
+
+use crate::scenarios::Plan;
 
 /// Every fixture file a scenario uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -130,6 +133,22 @@ impl Fixtures {
     pub(crate) fn get(&self, fixture: Fixture) -> Bytes {
         self.files.get(&fixture).cloned().unwrap_or_default()
     }
+}
+
+/// Reads a fixture a native route replays (read per request: the files are small, and the
+/// mock starts without them). A missing or unreadable file is a 500 whose message names it,
+/// never an empty answer a test could take for a provider's.
+pub(crate) fn read_or_500(dir: &Path, path: &str) -> Result<Bytes, Plan> {
+    std::fs::read(dir.join(path)).map(Bytes::from).map_err(|e| {
+        let body = serde_json::json!({"error": {
+            "message": format!("mock-upstream: cannot read fixture {path} in {}: {e}", dir.display()),
+            "type": "mock_fixture_missing",
+        }});
+        Plan::json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Bytes::from(body.to_string()),
+        )
+    })
 }
 
 /// vercel/ai's recorder keeps one SSE `data:` payload per line: replay each as

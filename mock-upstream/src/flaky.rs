@@ -1,8 +1,10 @@
 //! Scenarios that change over time or wait, for the routing and failure-handling tests:
 //!
 //! - `fail-<N>-<status>[-tag]`: the first N requests for this exact model fail with `status`
-//!   (429 with `retry-after: 1`, 500, 503 HTML, 408), later ones get the `text` answer. The
-//!   tag keeps counters of different tests apart.
+//!   (429: the recorded OpenRouter 429, no `Retry-After`; 500; 503 HTML; 408), later ones get
+//!   the `text` answer. The tag keeps counters of different tests apart.
+//! - `fail-<N>-429-retry-after[-tag]`: as `fail-<N>-429`, with the documented `retry-after: 1`
+//!   of the `error-429-retry-after` scenario (not recorded; see SOURCES.md).
 //! - `slow-first-<ms>[-tag]`: the `text` answer after `ms` milliseconds of silence.
 //! - `context-too-long`: OpenAI's 400 `context_length_exceeded`.
 //! - `content-filter`: Azure OpenAI's 400 `content_filter` (`ResponsibleAIPolicyViolation`).
@@ -53,8 +55,12 @@ pub(crate) async fn respond(st: &AppState, model: &str, stream: bool) -> Option<
         let mut parts = rest.split('-');
         let times: u64 = parts.next()?.parse().ok()?;
         let status: u16 = parts.next()?.parse().ok()?;
+        let retry_after =
+            status == 429 && parts.next() == Some("retry") && parts.next() == Some("after");
         let seen = st.counters.bump(model);
-        let plan = if seen <= times {
+        let plan = if seen <= times && retry_after {
+            crate::scenarios::rate_limited_with_retry_after(&st.fixtures)
+        } else if seen <= times {
             failure(st, status)?
         } else {
             text(st)
@@ -79,13 +85,11 @@ pub(crate) async fn respond(st: &AppState, model: &str, stream: bool) -> Option<
 
 fn failure(st: &AppState, status: u16) -> Option<Plan> {
     Some(match status {
-        429 => Plan {
-            headers: &[("retry-after", "1")],
-            ..Plan::json(
-                StatusCode::TOO_MANY_REQUESTS,
-                st.fixtures.get(Fixture::Error429),
-            )
-        },
+        429 => Plan::recorded(
+            StatusCode::TOO_MANY_REQUESTS,
+            Fixture::Error429.path(),
+            st.fixtures.get(Fixture::Error429),
+        ),
         500 => Plan::json(
             StatusCode::INTERNAL_SERVER_ERROR,
             Bytes::from_static(canned::ERROR_500.as_bytes()),

@@ -1,9 +1,11 @@
 //! mock-upstream: an OpenAI-compatible upstream for modelgate's tests. It replays the recorded
 //! provider wire data in `../shared/fixtures/providers/`, records every request it receives and
-//! fails on demand; the request's `model` picks the scenario (see README.md).
+//! fails on demand; the request's `model` picks the scenario (see README.md). Where each
+//! answer comes from: `sources` (rendered as SOURCES.md).
 
 mod body;
 mod canned;
+mod content_types;
 mod endless;
 mod fixtures;
 mod flaky;
@@ -12,6 +14,7 @@ mod native;
 mod record;
 mod scenarios;
 mod server;
+pub mod sources;
 mod stats;
 mod throttle;
 

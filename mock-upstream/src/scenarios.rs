@@ -6,8 +6,11 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 
 use crate::canned;
+use crate::content_types;
 use crate::fixtures::{Fixture, Fixtures, split_sse_events};
 
+/// The type of the streams the mock makes up (OpenAI's, as its recordings carry it); a
+/// replayed recording goes with its own recorded type (`content_types`).
 pub(crate) const SSE: &str = "text/event-stream; charset=utf-8";
 pub(crate) const JSON: &str = "application/json";
 const HTML: &str = "text/html";
@@ -57,6 +60,22 @@ impl Plan {
         }
     }
 
+    /// A recorded answer, with the `Content-Type` it was recorded with.
+    pub(crate) fn recorded(status: StatusCode, path: &str, body: Bytes) -> Plan {
+        Plan {
+            content_type: content_types::of(path),
+            ..Plan::json(status, body)
+        }
+    }
+
+    /// A recorded stream, one body chunk per event, with its recorded `Content-Type`.
+    pub(crate) fn recorded_sse(path: &str, body: &Bytes) -> Plan {
+        Plan {
+            content_type: content_types::of(path),
+            ..Plan::sse(body)
+        }
+    }
+
     fn sse(body: &Bytes) -> Plan {
         Plan {
             status: StatusCode::OK,
@@ -71,8 +90,8 @@ impl Plan {
 }
 
 pub(crate) fn chat(model: &str, stream: bool, fx: &Fixtures) -> Action {
-    let json = |status, fixture| Plan::json(status, fx.get(fixture));
-    let sse = |fixture| Plan::sse(&fx.get(fixture));
+    let json = |status, fixture: Fixture| Plan::recorded(status, fixture.path(), fx.get(fixture));
+    let sse = |fixture: Fixture| Plan::recorded_sse(fixture.path(), &fx.get(fixture));
     let plan = match (model, stream) {
         ("hang", _) => return Action::Hang,
         ("tools" | "parallel-tools", false) => json(StatusCode::OK, Fixture::ChatToolCalls),
@@ -94,10 +113,10 @@ pub(crate) fn chat(model: &str, stream: bool, fx: &Fixtures) -> Action {
             Bytes::from_static(canned::ERROR_401.as_bytes()),
         ),
         ("error-404", _) => json(StatusCode::NOT_FOUND, Fixture::Error404Model),
-        ("error-429", _) => Plan {
-            headers: &[("retry-after", "1")],
-            ..json(StatusCode::TOO_MANY_REQUESTS, Fixture::Error429)
-        },
+        // The OpenRouter capture carried no `Retry-After` (its rate-limit headers were
+        // `X-RateLimit-*`, not kept): replayed without one.
+        ("error-429", _) => json(StatusCode::TOO_MANY_REQUESTS, Fixture::Error429),
+        ("error-429-retry-after", _) => rate_limited_with_retry_after(fx),
         ("error-500", _) => Plan::json(
             StatusCode::INTERNAL_SERVER_ERROR,
             Bytes::from_static(canned::ERROR_500.as_bytes()),
@@ -152,15 +171,35 @@ pub(crate) fn chat(model: &str, stream: bool, fx: &Fixtures) -> Action {
     Action::Reply(plan)
 }
 
-pub(crate) fn embeddings(model: &str, fx: &Fixtures) -> Plan {
-    match model {
-        "missing" => Plan::json(StatusCode::NOT_FOUND, fx.get(Fixture::Error404Embeddings)),
-        _ => Plan::json(StatusCode::OK, fx.get(Fixture::Embeddings)),
+/// Not recorded: no capture of a 429 with `Retry-After` exists. Groq, an OpenAI-compatible
+/// provider, documents the header on its 429s, in seconds
+/// (https://console.groq.com/docs/rate-limits); the body is the recorded OpenRouter 429.
+pub(crate) fn rate_limited_with_retry_after(fx: &Fixtures) -> Plan {
+    Plan {
+        headers: &[("retry-after", "1")],
+        ..Plan::recorded(
+            StatusCode::TOO_MANY_REQUESTS,
+            Fixture::Error429.path(),
+            fx.get(Fixture::Error429),
+        )
     }
 }
 
+pub(crate) fn embeddings(model: &str, fx: &Fixtures) -> Plan {
+    let fixture = match model {
+        "missing" => Fixture::Error404Embeddings,
+        _ => Fixture::Embeddings,
+    };
+    let status = match fixture {
+        Fixture::Error404Embeddings => StatusCode::NOT_FOUND,
+        _ => StatusCode::OK,
+    };
+    Plan::recorded(status, fixture.path(), fx.get(fixture))
+}
+
 pub(crate) fn models(fx: &Fixtures) -> Plan {
-    Plan::json(StatusCode::OK, fx.get(Fixture::ModelsList))
+    let fixture = Fixture::ModelsList;
+    Plan::recorded(StatusCode::OK, fixture.path(), fx.get(fixture))
 }
 
 pub(crate) fn invalid_json() -> Plan {

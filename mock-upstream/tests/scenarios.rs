@@ -128,16 +128,38 @@ async fn xai_chunks_are_framed_as_sse() {
 }
 
 #[tokio::test]
-async fn error_429_has_status_retry_after_and_body() {
+async fn error_429_is_the_capture_without_a_retry_after() {
     let mock = mock().await;
     let resp = chat(&mock, json!({"model": "error-429", "stream": true})).await;
     assert_eq!(resp.status(), 429);
-    assert_eq!(resp.headers()["retry-after"], "1");
+    // The OpenRouter capture carried no Retry-After; the mock adds none.
+    assert!(resp.headers().get("retry-after").is_none(), "{resp:?}");
     assert_eq!(resp.headers()["content-type"], "application/json");
     assert_eq!(
         resp.bytes().await.expect("body").to_vec(),
         fixture("openai-compatible/openrouter-error-429.json")
     );
+}
+
+#[tokio::test]
+async fn the_documented_429_scenarios_carry_retry_after() {
+    let mock = mock().await;
+    let resp = chat(&mock, json!({"model": "error-429-retry-after"})).await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    assert_eq!(
+        resp.bytes().await.expect("body").to_vec(),
+        fixture("openai-compatible/openrouter-error-429.json")
+    );
+    let model = "fail-1-429-retry-after-t";
+    let first = chat(&mock, json!({"model": model})).await;
+    assert_eq!(first.status(), 429);
+    assert_eq!(first.headers()["retry-after"], "1");
+    let second = chat(&mock, json!({"model": model})).await;
+    assert_eq!(second.status(), 200);
+    let plain = chat(&mock, json!({"model": "fail-1-429-t"})).await;
+    assert_eq!(plain.status(), 429);
+    assert!(plain.headers().get("retry-after").is_none(), "{plain:?}");
 }
 
 #[tokio::test]

@@ -2,7 +2,9 @@
 //! checks through the real facade and core, against the mock upstream
 //! replaying that provider's recorded wire data. Prints one table (rows:
 //! capabilities, columns: adapters) and fails if any declared capability
-//! fails.
+//! fails. Each cell says what the mock's answers it used rest on (the mock's
+//! source table): `recorded`, `documented`, `quoted`, `borrowed (from …)` or
+//! `synthetic`.
 
 mod adapters;
 mod checks;
@@ -33,11 +35,27 @@ async fn run() -> ExitCode {
     let mut rows: Vec<(Cap, Vec<String>)> = Cap::ALL.iter().map(|c| (*c, Vec::new())).collect();
     let (mut passed, mut failed) = (0, 0);
     let mut failures = Vec::new();
+    let mut sources = Vec::new();
     for spec in &specs {
         for (cap, cells) in &mut rows {
             if !spec.caps.contains(cap) {
                 cells.push("-".into());
                 continue;
+            }
+            let (source, notes) = match checks::source_of(*cap, spec) {
+                Ok(found) => found,
+                Err(why) => {
+                    failed += 1;
+                    cells.push("FAIL: no source".into());
+                    failures.push(format!("{} / {}: {why}", spec.name, cap.name()));
+                    continue;
+                }
+            };
+            for note in notes {
+                let line = format!("{} / {}: {note}", spec.name, cap.name());
+                if !sources.contains(&line) {
+                    sources.push(line);
+                }
             }
             let outcome = tokio::spawn(checks::run(*cap, spec.clone(), gw.clone())).await;
             let outcome = match outcome {
@@ -47,17 +65,22 @@ async fn run() -> ExitCode {
             match outcome {
                 Ok(()) => {
                     passed += 1;
-                    cells.push("ok".into());
+                    cells.push(format!("ok: {source}"));
                 }
                 Err(why) => {
                     failed += 1;
-                    cells.push("FAIL".into());
+                    cells.push(format!("FAIL: {source}"));
                     failures.push(format!("{} / {}: {why}", spec.name, cap.name()));
                 }
             }
         }
     }
     print_table(&specs.iter().map(|s| s.name).collect::<Vec<_>>(), &rows);
+    println!("Answers that are not the provider's own recording (mock-upstream/SOURCES.md):");
+    for s in &sources {
+        println!("  {s}");
+    }
+    println!();
     for f in &failures {
         println!("FAILED {f}");
     }
@@ -76,15 +99,27 @@ fn print_table(names: &[&str], rows: &[(Cap, Vec<String>)]) {
         .max()
         .unwrap_or(10)
         .max(10);
-    let width = names.iter().map(|n| n.len()).max().unwrap_or(4).max(4) + 2;
+    // Each column as wide as its widest cell, two spaces apart.
+    let widths: Vec<usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            rows.iter()
+                .filter_map(|(_, cells)| cells.get(i).map(String::len))
+                .max()
+                .unwrap_or(0)
+                .max(n.len())
+                + 2
+        })
+        .collect();
     print!("\n{:first$}", "capability");
-    for n in names {
+    for (n, width) in names.iter().zip(&widths) {
         print!("{n:>width$}");
     }
     println!();
     for (cap, cells) in rows {
         print!("{:first$}", cap.name());
-        for c in cells {
+        for (c, width) in cells.iter().zip(&widths) {
             print!("{c:>width$}");
         }
         println!();

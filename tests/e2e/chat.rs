@@ -88,6 +88,7 @@ both_modes!(
             text,
             fixture_stream_text("openai/chat-stream-text-include-usage.sse")
         );
+        assert!(chunks.len() >= 2, "content chunks, then usage: {body}");
         let last = chunks.last().expect("chunks");
         assert_eq!(last["choices"], json!([]));
         assert!(
@@ -114,6 +115,14 @@ both_modes!(
         .expect("body");
         let (chunks, done) = chunks(&body);
         assert!(done);
+        let text: String = chunks
+            .iter()
+            .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+            .collect();
+        assert_eq!(
+            text,
+            fixture_stream_text("openai/chat-stream-text-usage-then-moderation.sse")
+        );
         assert!(
             chunks.iter().all(|c| c.get("usage").is_none()
                 && !c["choices"].as_array().expect("choices").is_empty())
@@ -134,6 +143,7 @@ both_modes!(streamed_tool_calls_reassemble, |gw: Gateway| async move {
         .filter_map(|c| c["choices"][0]["delta"]["tool_calls"].as_array())
         .flatten()
         .collect();
+    assert!(!calls.is_empty(), "no tool call deltas: {body}");
     assert!(
         calls.iter().all(|c| c["function"].is_object()),
         "function always present"

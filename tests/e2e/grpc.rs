@@ -7,7 +7,7 @@ use modelgate::v1::{ChatCompletionRequest, ListModelsRequest, Message, Role};
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::harness::{CLIENT_KEY, Gateway, Mode};
+use crate::harness::{CLIENT_KEY, Gateway, Mode, fixture, sse_data};
 
 async fn channel(gw: &Gateway) -> Channel {
     Channel::from_shared(format!("http://{}", gw.grpc))
@@ -114,8 +114,33 @@ async fn list_and_stream_over_grpc() {
             );
         }
     }
-    assert!(text.contains('1') && text.contains('5'), "{text}");
-    assert!(usage.is_some(), "core always reports usage to gRPC callers");
+    // The recorded stream's text and usage, exactly.
+    let recorded: Vec<serde_json::Value> = sse_data(
+        &String::from_utf8(fixture("openai/chat-stream-text-include-usage.sse")).expect("utf-8"),
+    )
+    .iter()
+    .filter_map(|d| serde_json::from_str(d).ok())
+    .collect();
+    let want: String = recorded
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(text, want);
+    let want_usage = &recorded.last().expect("usage chunk")["usage"];
+    let usage = usage.expect("core always reports usage to gRPC callers");
+    assert_eq!(
+        (
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.total_tokens
+        ),
+        (
+            want_usage["prompt_tokens"].as_u64().expect("recorded"),
+            want_usage["completion_tokens"].as_u64().expect("recorded"),
+            want_usage["total_tokens"].as_u64().expect("recorded"),
+        )
+    );
     let missing = client
         .chat_completion(authed(ChatCompletionRequest {
             model: "nope/x".into(),

@@ -250,7 +250,12 @@ async fn shutdown_during_streams_loses_none(mode: Mode) {
     assert_eq!(refused.status(), 503);
     let body: Value = refused.json().await.expect("OpenAI error body");
     assert_eq!(body["error"]["code"], "shutting_down", "{body}");
-    assert!(body["error"]["message"].as_str().is_some());
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
 
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", gw.grpc))
         .expect("url")

@@ -149,12 +149,16 @@ async fn retry_honours_retry_after() {
     let gw = Gateway::start_config(Mode::Serve, |base| config(base, "  num_retries: 1", "")).await;
     let started = Instant::now();
     let resp = gw
-        .post("/v1/chat/completions", &chat("mock/fail-1-429-a"))
+        .post(
+            "/v1/chat/completions",
+            &chat("mock/fail-1-429-retry-after-a"),
+        )
         .await;
     let elapsed = started.elapsed();
     assert_eq!(resp.status(), 200);
     assert_eq!(header(&resp, "x-modelgate-attempts"), "2");
-    // The mock said `retry-after: 1`; the configured backoff alone is 10 ms.
+    // The mock said `retry-after: 1` (its documented scenario: no recorded 429 carries the
+    // header, see mock-upstream/SOURCES.md); the configured backoff alone is 10 ms.
     assert!(elapsed >= Duration::from_secs(1), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
     assert_eq!(gw.mock.requests().len(), 2);
@@ -164,9 +168,10 @@ async fn retry_honours_retry_after() {
 async fn an_upstream_429_passes_retry_after_to_the_client() {
     let gw = Gateway::start_config(Mode::Split, |base| config(base, "", "")).await;
     let resp = gw
-        .post("/v1/chat/completions", &chat("mock/error-429"))
+        .post("/v1/chat/completions", &chat("mock/error-429-retry-after"))
         .await;
     assert_eq!(resp.status(), 429);
+    // The upstream's documented `retry-after: 1` (mock-upstream/SOURCES.md).
     assert_eq!(header(&resp, "retry-after"), "1");
     assert_eq!(header(&resp, "x-modelgate-attempts"), "1");
 }

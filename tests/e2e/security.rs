@@ -36,7 +36,8 @@ both_modes!(keys_never_cross_over, |gw: Gateway| async move {
     let requests = gw.mock.requests();
     assert!(!requests.is_empty());
     for r in &requests {
-        let dump = format!("{:?} {}", r.headers, r.body);
+        // Path and query too: a key in the URL is as leaked as one in a header.
+        let dump = format!("{} {:?} {:?} {}", r.path, r.query, r.headers, r.body);
         assert!(
             !dump.contains(CLIENT_KEY),
             "client key reached the upstream: {dump}"

@@ -22,7 +22,7 @@
 //! | `overloaded` | HTTP 200 + `messages-stream-error-event.docs.sse` | 529 `overloaded_error` ¹ |
 //! | `error-400` | 400 `error-400-invalid-request.json` | same |
 //! | `error-404` | 404 `error-404-not-found.json` | same |
-//! | `error-401` / `error-429` / `error-500` / `error-529` | 401 / 429 (+`retry-after`) / 500 / 529 ¹ | same |
+//! | `error-401` / `error-429` / `error-500` / `error-529` | 401 / 429 (+`retry-after: 1` ³) / 500 / 529 ¹ | same |
 //! | `context-too-long` | 400 "prompt is too long" ² | same |
 //! | `garbage` | bytes that are not SSE | same bytes |
 //! | `slow` | the text stream, 200 ms between events | — |
@@ -34,6 +34,11 @@
 //! `/en/api/errors`, with the messages the docs give where they give one.
 //! ² Body quoted in boldsoftware/exe.dev issue #62 (a live 400 from
 //! api.anthropic.com).
+//! ³ Not recorded: Anthropic documents `retry-after` on its 429s
+//! (https://docs.claude.com/en/api/rate-limits).
+//!
+//! A fixture missing from the folder is a 500 naming it. Where each answer comes from:
+//! `mock-upstream/SOURCES.md`.
 //!
 //! `GET /anthropic/v1/models` answers the documented List Models shape
 //! (`data[]` of `{type, id, display_name, created_at}`, `has_more`,
@@ -50,7 +55,8 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value};
 
 use crate::canned;
-use crate::fixtures::split_sse_events;
+use crate::content_types;
+use crate::fixtures::{read_or_500, split_sse_events};
 use crate::scenarios::{JSON, Plan, SSE};
 use crate::server::{AppState, hang};
 
@@ -207,31 +213,33 @@ fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
 }
 
-async fn read(st: &AppState, name: &str) -> Bytes {
-    let path = st.fixtures_dir.join("anthropic").join(name);
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => Bytes::from(bytes),
-        // A missing fixture shows up as a broken answer in the test that needs it.
-        Err(_) => Bytes::new(),
+async fn json(st: &AppState, status: StatusCode, name: &str) -> Plan {
+    let path = format!("anthropic/{name}");
+    match read_or_500(&st.fixtures_dir, &path) {
+        Ok(body) => Plan::recorded(status, &path, body),
+        Err(missing) => missing,
     }
 }
 
-async fn json(st: &AppState, status: StatusCode, name: &str) -> Plan {
-    Plan::json(status, read(st, name).await)
-}
-
-/// An SSE answer, one body chunk per event. vercel/ai's `.chunks.jsonl`
-/// keeps only the `data:` payloads: each gets back its `event: <type>` line.
+/// An SSE answer, one body chunk per event, with the recording's `Content-Type`. vercel/ai's
+/// `.chunks.jsonl` keeps only the `data:` payloads: each gets back its `event: <type>` line.
+/// The docs' error event is stored without the blank line that ends it on the wire.
 async fn sse(st: &AppState, name: &str) -> Plan {
-    let raw = read(st, name).await;
+    let path = format!("anthropic/{name}");
+    let raw = match read_or_500(&st.fixtures_dir, &path) {
+        Ok(raw) => raw,
+        Err(missing) => return missing,
+    };
     let body = if name.ends_with(".chunks.jsonl") {
         frame_events(&raw)
+    } else if name.ends_with(".docs.sse") && !raw.ends_with(b"\n\n") {
+        Bytes::from([&raw[..], b"\n"].concat())
     } else {
         raw
     };
     Plan {
         status: StatusCode::OK,
-        content_type: SSE,
+        content_type: content_types::of(&path),
         headers: &[],
         chunks: split_sse_events(&body),
         streaming: true,

@@ -17,13 +17,14 @@
 //! | `content-filter` | 400, Microsoft's documented content-filter error (`code: content_filter`, `innererror`) |
 //! | `error-401` | 401, Azure's key error (captured) |
 //! | `error-404` | 404, Azure's `DeploymentNotFound` (captured) |
-//! | `error-429` | 429 + `retry-after: 2`, Azure's rate-limit error (captured) |
+//! | `error-429` | 429, Azure's rate-limit error (captured, without headers: no `retry-after` is sent) |
 //! | `tools`, `parallel-tools`, `error-400`, `error-500`, `error-503-html`, `garbage`, `reset`, `hang` | the OpenAI scenario of that name |
 //!
 //! Azure returns OpenAI's format, so scenarios its fixtures lack (tools,
 //! reasoning, other errors, malformed data) replay the OpenAI recordings.
 //! Embeddings replay `openai/embeddings.json` (Azure's shape is the same);
-//! deployment `missing` gets the `DeploymentNotFound` 404.
+//! deployment `missing` gets the `DeploymentNotFound` 404. Where each answer comes from
+//! (recorded, documented, quoted, or borrowed from OpenAI's recordings): `SOURCES.md`.
 
 use std::time::Duration;
 
@@ -35,8 +36,9 @@ use axum::response::Response;
 use axum::routing::post;
 use serde_json::Value;
 
-use crate::fixtures::{frame_chunks_as_sse, split_sse_events};
-use crate::scenarios::{self, Action, Plan, SSE};
+use crate::content_types;
+use crate::fixtures::{frame_chunks_as_sse, read_or_500, split_sse_events};
+use crate::scenarios::{self, Action, Plan};
 use crate::server::{AppState, hang};
 
 const CHAT_JSON: &str = "azure/chat-completion-content-filter-results.json";
@@ -136,10 +138,7 @@ async fn chat(
         ("content-filter", _) => json_plan(StatusCode::BAD_REQUEST, CONTENT_FILTER_400),
         ("error-401", _) => json_plan(StatusCode::UNAUTHORIZED, KEY_401),
         ("error-404", _) => json_plan(StatusCode::NOT_FOUND, DEPLOYMENT_NOT_FOUND_404),
-        ("error-429", _) => Plan {
-            headers: &[("retry-after", "2")],
-            ..json_plan(StatusCode::TOO_MANY_REQUESTS, RATE_LIMIT_429)
-        },
+        ("error-429", _) => json_plan(StatusCode::TOO_MANY_REQUESTS, RATE_LIMIT_429),
         ("slow", true) => stream_plan(&st).map_or_else(
             |e| e,
             |p| Plan {
@@ -148,7 +147,10 @@ async fn chat(
             },
         ),
         (_, true) => stream_plan(&st).unwrap_or_else(|e| e),
-        (_, false) => fixture(&st, CHAT_JSON).map_or_else(|e| e, |b| Plan::json(StatusCode::OK, b)),
+        (_, false) => fixture(&st, CHAT_JSON).map_or_else(
+            |missing| missing,
+            |body| Plan::recorded(StatusCode::OK, CHAT_JSON, body),
+        ),
     };
     st.reply(plan)
 }
@@ -178,7 +180,7 @@ fn stream_plan(st: &AppState) -> Result<Plan, Plan> {
     let body = Bytes::from(frame_chunks_as_sse(&fixture(st, CHAT_STREAM)?));
     Ok(Plan {
         status: StatusCode::OK,
-        content_type: SSE,
+        content_type: content_types::of(CHAT_STREAM),
         headers: &[],
         chunks: split_sse_events(&body),
         streaming: true,
@@ -187,11 +189,8 @@ fn stream_plan(st: &AppState) -> Result<Plan, Plan> {
     })
 }
 
-/// Small files, read per request so the mock starts without them; a missing
-/// one is a 500 naming it.
+/// Small files, read per request so the mock starts without them; a missing one is a 500
+/// naming it.
 fn fixture(st: &AppState, path: &str) -> Result<Bytes, Plan> {
-    std::fs::read(st.fixtures_dir.join(path)).map(Bytes::from).map_err(|e| {
-        let body = serde_json::json!({"error": {"message": format!("mock-upstream: cannot read fixture {path}: {e}")}});
-        Plan::json(StatusCode::INTERNAL_SERVER_ERROR, Bytes::from(body.to_string()))
-    })
+    read_or_500(&st.fixtures_dir, path)
 }

@@ -39,7 +39,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use crate::fixtures::split_sse_events;
+use crate::content_types;
+use crate::fixtures::{read_or_500, split_sse_events};
 use crate::scenarios::Plan;
 use crate::server::{AppState, hang};
 
@@ -98,10 +99,26 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1beta/models/{target}", post(call))
 }
 
-fn fixture(st: &AppState, name: &str) -> Bytes {
-    std::fs::read(st.fixtures_dir.join("gemini").join(name)).map(Bytes::from).unwrap_or_else(|e| {
-        Bytes::from(format!("{{\"error\":{{\"code\":500,\"message\":\"mock-upstream: fixture gemini/{name}: {e}\",\"status\":\"INTERNAL\"}}}}"))
-    })
+/// A recording of `gemini/`, with its recorded `Content-Type`; a missing file is a 500
+/// naming it.
+fn replay_json(st: &AppState, status: StatusCode, name: &str) -> Plan {
+    let path = format!("gemini/{name}");
+    match read_or_500(&st.fixtures_dir, &path) {
+        Ok(body) => Plan::recorded(status, &path, body),
+        Err(missing) => missing,
+    }
+}
+
+/// A recorded stream of `gemini/`, one body chunk per event.
+fn replay_sse(st: &AppState, name: &str) -> Plan {
+    let path = format!("gemini/{name}");
+    match read_or_500(&st.fixtures_dir, &path) {
+        Ok(body) => Plan {
+            content_type: content_types::of(&path),
+            ..sse(&body)
+        },
+        Err(missing) => missing,
+    }
 }
 
 fn json(status: StatusCode, body: Bytes) -> Plan {
@@ -128,7 +145,7 @@ async fn models(
     body: Bytes,
 ) -> Response {
     st.record(&method, &uri, &headers, &body);
-    st.reply(json(StatusCode::OK, fixture(&st, "models-list.json")))
+    st.reply(replay_json(&st, StatusCode::OK, "models-list.json"))
 }
 
 async fn call(
@@ -148,16 +165,12 @@ async fn call(
         "generateContent" => chat(&st, model, false),
         "streamGenerateContent" => chat(&st, model, true),
         "batchEmbedContents" => match model {
-            "error-404" => json(
-                StatusCode::NOT_FOUND,
-                fixture(&st, "error-404-model-not-found.json"),
-            ),
-            _ => json(StatusCode::OK, fixture(&st, "embed-batch.json")),
+            "error-404" => {
+                replay_json(&st, StatusCode::NOT_FOUND, "error-404-model-not-found.json")
+            }
+            _ => replay_json(&st, StatusCode::OK, "embed-batch.json"),
         },
-        _ => json(
-            StatusCode::NOT_FOUND,
-            fixture(&st, "error-404-model-not-found.json"),
-        ),
+        _ => replay_json(&st, StatusCode::NOT_FOUND, "error-404-model-not-found.json"),
     };
     st.reply(plan)
 }
@@ -169,17 +182,18 @@ fn chat(st: &AppState, model: &str, stream: bool) -> Plan {
             StatusCode::BAD_REQUEST,
             Bytes::from_static(ERROR_API_KEY_INVALID.as_bytes()),
         ),
-        ("error-403", _) => error(
+        ("error-403", _) => replay_json(
+            st,
             StatusCode::FORBIDDEN,
-            fixture(st, "error-403-permission-denied.json"),
+            "error-403-permission-denied.json",
         ),
-        ("error-404", _) => error(
-            StatusCode::NOT_FOUND,
-            fixture(st, "error-404-model-not-found.json"),
-        ),
-        ("error-429", _) => error(
+        ("error-404", _) => {
+            replay_json(st, StatusCode::NOT_FOUND, "error-404-model-not-found.json")
+        }
+        ("error-429", _) => replay_json(
+            st,
             StatusCode::TOO_MANY_REQUESTS,
-            fixture(st, "error-429-resource-exhausted.json"),
+            "error-429-resource-exhausted.json",
         ),
         ("error-503", _) => error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -191,34 +205,29 @@ fn chat(st: &AppState, model: &str, stream: bool) -> Plan {
         ),
         ("garbage", false) => json(StatusCode::OK, Bytes::from_static(GARBAGE_JSON)),
         ("garbage", true) => sse(&Bytes::from_static(GARBAGE_SSE)),
-        ("tools" | "tools-signature", false) => json(
-            StatusCode::OK,
-            fixture(st, "generate-content-function-call.json"),
-        ),
-        ("tools", true) => sse(&fixture(st, "stream-function-call-single-chunk.sse")),
-        ("tools-signature", true) => {
-            sse(&fixture(st, "stream-function-call-thought-signature.sse"))
+        ("tools" | "tools-signature", false) => {
+            replay_json(st, StatusCode::OK, "generate-content-function-call.json")
         }
-        ("thinking", true) => sse(&fixture(st, "stream-thinking.sse")),
-        ("safety", false) => json(
+        ("tools", true) => replay_sse(st, "stream-function-call-single-chunk.sse"),
+        ("tools-signature", true) => replay_sse(st, "stream-function-call-thought-signature.sse"),
+        ("thinking", true) => replay_sse(st, "stream-thinking.sse"),
+        ("safety", false) => replay_json(st, StatusCode::OK, "generate-content-finish-safety.json"),
+        ("max-tokens", false) => replay_json(
+            st,
             StatusCode::OK,
-            fixture(st, "generate-content-finish-safety.json"),
-        ),
-        ("max-tokens", false) => json(
-            StatusCode::OK,
-            fixture(st, "generate-content-max-tokens-no-parts.json"),
+            "generate-content-max-tokens-no-parts.json",
         ),
         ("slow", true) => Plan {
             interval: SLOW_INTERVAL,
-            ..sse(&fixture(st, "stream-thinking.sse"))
+            ..replay_sse(st, "stream-thinking.sse")
         },
         ("reset", true) => {
-            let mut plan = sse(&fixture(st, "stream-text.sse"));
+            let mut plan = replay_sse(st, "stream-text.sse");
             plan.chunks.truncate(1);
             plan.reset = true;
             plan
         }
-        (_, false) => json(StatusCode::OK, fixture(st, "generate-content-text.json")),
-        (_, true) => sse(&fixture(st, "stream-text.sse")),
+        (_, false) => replay_json(st, StatusCode::OK, "generate-content-text.json"),
+        (_, true) => replay_sse(st, "stream-text.sse"),
     }
 }

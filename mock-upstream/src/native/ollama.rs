@@ -36,6 +36,7 @@ use axum::routing::{get, post};
 use serde_json::Value;
 
 use crate::canned;
+use crate::fixtures::read_or_500;
 use crate::scenarios::Plan;
 use crate::server::{AppState, hang};
 
@@ -76,16 +77,19 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/tags", get(tags))
 }
 
-/// Read per request: the files are small, and a test may swap the folder.
-fn fixture(st: &AppState, name: &str) -> Bytes {
-    let path = st.fixtures_dir.join("ollama").join(name);
-    // A missing fixture is a broken checkout: answer loudly, do not panic.
-    std::fs::read(&path).map(Bytes::from).unwrap_or_else(|e| {
-        Bytes::from(format!(
-            "{{\"error\":\"mock-upstream: cannot read {}: {e}\"}}",
-            path.display()
-        ))
-    })
+/// A recording of `ollama/`, read per request (the files are small, and a test may swap the
+/// folder); a missing one is a 500 naming it.
+fn fixture(st: &AppState, name: &str) -> Result<Bytes, Plan> {
+    read_or_500(&st.fixtures_dir, &format!("ollama/{name}"))
+}
+
+/// A recorded JSON answer, with its recorded `Content-Type`.
+fn replay_json(st: &AppState, status: StatusCode, name: &str) -> Plan {
+    let path = format!("ollama/{name}");
+    match read_or_500(&st.fixtures_dir, &path) {
+        Ok(body) => Plan::recorded(status, &path, body),
+        Err(missing) => missing,
+    }
 }
 
 fn json(status: StatusCode, body: Bytes) -> Plan {
@@ -167,51 +171,67 @@ async fn chat(
         .unwrap_or("text")
         .to_owned();
     let stream = req.get("stream").and_then(Value::as_bool).unwrap_or(true);
-    let plan = match (model.as_str(), stream) {
-        ("hang", _) => return hang(st).await,
-        ("error-400", _) => json(
+    match chat_plan(&st, &model, stream) {
+        Some(plan) => st.reply(plan),
+        None => hang(st).await,
+    }
+}
+
+/// The answer for `model`; `None`: never answer. A missing fixture is a 500 naming it.
+fn chat_plan(st: &AppState, model: &str, stream: bool) -> Option<Plan> {
+    let lines = |name: &str| fixture(st, name).map(|body| ndjson(split_lines(&body)));
+    let plan = match (model, stream) {
+        ("hang", _) => return None,
+        ("error-400", _) => replay_json(
+            st,
             StatusCode::BAD_REQUEST,
-            fixture(&st, "error-400-model-does-not-support-tools.json"),
+            "error-400-model-does-not-support-tools.json",
         ),
-        ("error-400-think", _) => json(
+        ("error-400-think", _) => replay_json(
+            st,
             StatusCode::BAD_REQUEST,
-            fixture(&st, "error-400-think-value-unsupported.json"),
+            "error-400-think-value-unsupported.json",
         ),
-        ("error-404", _) => json(
-            StatusCode::NOT_FOUND,
-            fixture(&st, "error-404-model-not-found.json"),
-        ),
+        ("error-404", _) => {
+            replay_json(st, StatusCode::NOT_FOUND, "error-404-model-not-found.json")
+        }
         ("error-500", _) => json(
             StatusCode::INTERNAL_SERVER_ERROR,
             Bytes::from_static(DOCS_ERROR.as_bytes()),
         ),
-        ("tools" | "thinking", false) => json(
-            StatusCode::OK,
-            fixture(&st, "chat-tool-calls-thinking.json"),
-        ),
-        ("tools", true) => ndjson(vec![
-            one_line(&fixture(&st, "chat-stream-tool-calls.docs.chunk.json")),
-            one_line(&fixture(&st, "chat-stream-tool-calls.docs.final.json")),
-        ]),
-        ("thinking", true) => ndjson(split_lines(&fixture(&st, "chat-tool-calls-thinking.json"))),
-        ("slow", true) => Plan {
-            interval: SLOW_INTERVAL,
-            ..ndjson(split_lines(&fixture(&st, "chat-stream.ndjson")))
-        },
-        ("reset", true) => {
-            let mut plan = ndjson(split_lines(&fixture(&st, "chat-stream.ndjson")));
-            plan.chunks.truncate(RESET_AFTER_LINES);
-            plan.reset = true;
-            plan
+        ("tools" | "thinking", false) => {
+            replay_json(st, StatusCode::OK, "chat-tool-calls-thinking.json")
         }
+        ("tools", true) => fixture(st, "chat-stream-tool-calls.docs.chunk.json")
+            .and_then(|chunk| {
+                let last = fixture(st, "chat-stream-tool-calls.docs.final.json")?;
+                Ok(ndjson(vec![one_line(&chunk), one_line(&last)]))
+            })
+            .unwrap_or_else(|missing| missing),
+        // Borrowed: no streamed capture with `thinking` exists; the recorded non-streamed
+        // answer is sent as the only (final) line.
+        ("thinking", true) => lines("chat-tool-calls-thinking.json").unwrap_or_else(|m| m),
+        ("slow", true) => lines("chat-stream.ndjson")
+            .map(|plan| Plan {
+                interval: SLOW_INTERVAL,
+                ..plan
+            })
+            .unwrap_or_else(|m| m),
+        ("reset", true) => lines("chat-stream.ndjson")
+            .map(|mut plan| {
+                plan.chunks.truncate(RESET_AFTER_LINES);
+                plan.reset = true;
+                plan
+            })
+            .unwrap_or_else(|m| m),
         ("garbage", true) => ndjson(vec![Bytes::from_static(canned::GARBAGE)]),
-        (_, true) => ndjson(split_lines(&fixture(&st, "chat-stream.ndjson"))),
+        (_, true) => lines("chat-stream.ndjson").unwrap_or_else(|m| m),
         (_, false) => json(
             StatusCode::OK,
             Bytes::from_static(DOCS_CHAT_NO_STREAM.as_bytes()),
         ),
     };
-    st.reply(plan)
+    Some(plan)
 }
 
 async fn embed(
@@ -228,11 +248,8 @@ async fn embed(
         .and_then(Value::as_str)
         .unwrap_or("text");
     let plan = match model {
-        "missing" => json(
-            StatusCode::NOT_FOUND,
-            fixture(&st, "error-404-model-not-found.json"),
-        ),
-        _ => json(StatusCode::OK, fixture(&st, "embed.json")),
+        "missing" => replay_json(&st, StatusCode::NOT_FOUND, "error-404-model-not-found.json"),
+        _ => replay_json(&st, StatusCode::OK, "embed.json"),
     };
     st.reply(plan)
 }
@@ -245,7 +262,7 @@ async fn tags(
     body: Bytes,
 ) -> Response {
     st.record(&method, &uri, &headers, &body);
-    st.reply(json(StatusCode::OK, fixture(&st, "tags.docs.json")))
+    st.reply(replay_json(&st, StatusCode::OK, "tags.docs.json"))
 }
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ pub fn spec() -> Option<Spec> {
         .expect("message_delta usage");
 
     let message = fixture_json("anthropic/messages-text.json");
+    assert_eq!(message["stop_reason"], "end_turn", "the recording changed");
     let non_stream: String = message["content"]
         .as_array()
         .into_iter()
@@ -82,7 +83,30 @@ pub fn spec() -> Option<Spec> {
         },
         caps: CAPS,
         text_stream: ("text", stream_text),
-        non_stream: ("text", non_stream),
+        non_stream: (
+            "text",
+            vec![
+                ("/choices/0/message/content", json!(non_stream)),
+                ("/choices/0/finish_reason", json!("stop")),
+                (
+                    "/usage/prompt_tokens",
+                    json!(
+                        [
+                            "input_tokens",
+                            "cache_read_input_tokens",
+                            "cache_creation_input_tokens"
+                        ]
+                        .iter()
+                        .filter_map(|k| message["usage"][*k].as_u64())
+                        .sum::<u64>()
+                    ),
+                ),
+                (
+                    "/usage/completion_tokens",
+                    message["usage"]["output_tokens"].clone(),
+                ),
+            ],
+        ),
         tool_stream: ("tools", Box::leak(tool_name.into_boxed_str()), tool_args),
         reasoning_model: "thinking",
         usage: ("text", prompt, completion),

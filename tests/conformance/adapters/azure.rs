@@ -68,13 +68,7 @@ pub fn spec() -> Option<Spec> {
         },
         caps: Cap::ALL,
         text_stream: ("text", stream_text),
-        non_stream: (
-            "text",
-            completion["choices"][0]["message"]["content"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        ),
+        non_stream: ("text", super::openai::same_as_recorded(&completion)),
         tool_stream: (
             "tools",
             tool_name,

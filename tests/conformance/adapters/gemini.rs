@@ -74,10 +74,25 @@ pub fn spec() -> Option<Spec> {
         },
         caps: Cap::ALL,
         text_stream: ("text", stream_text),
-        non_stream: (
-            "text",
-            text_of(&fixture_json("gemini/generate-content-text.json")),
-        ),
+        non_stream: ("text", {
+            let answer = fixture_json("gemini/generate-content-text.json");
+            let usage = &answer["usageMetadata"];
+            let count = |k: &str| usage[k].as_u64().unwrap_or(0);
+            assert_eq!(
+                answer["candidates"][0]["finishReason"], "STOP",
+                "the recording changed"
+            );
+            vec![
+                ("/choices/0/message/content", json!(text_of(&answer))),
+                ("/choices/0/finish_reason", json!("stop")),
+                ("/usage/prompt_tokens", json!(count("promptTokenCount"))),
+                // Thoughts count as completion tokens.
+                (
+                    "/usage/completion_tokens",
+                    json!(count("candidatesTokenCount") + count("thoughtsTokenCount")),
+                ),
+            ]
+        }),
         tool_stream: ("tools", tool_name, call["args"].clone()),
         reasoning_model: "thinking",
         usage: ("text", prompt, completion),

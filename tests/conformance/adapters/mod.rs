@@ -14,6 +14,8 @@ use crate::checks::Cap;
 
 /// Scenario models are chosen by name: the mock picks a recording by the
 /// model the gateway sends upstream (`<spec.name>/<model>` from the client).
+/// `name` is also the mock's route, whose source table (`mock_upstream::sources`)
+/// says what each answer rests on.
 #[derive(Clone)]
 pub struct Spec {
     /// Provider name in the config, and the client's model prefix.
@@ -24,8 +26,9 @@ pub struct Spec {
     pub caps: &'static [Cap],
     /// A streamed text answer and its full text.
     pub text_stream: (&'static str, String),
-    /// A non-streamed text answer and its full text.
-    pub non_stream: (&'static str, String),
+    /// A non-streamed answer: model, and values (JSON pointer into the response → the value
+    /// the recording says it must hold; `null` where the field must be null).
+    pub non_stream: (&'static str, Vec<(&'static str, Value)>),
     /// A streamed tool call: model, function name, parsed arguments.
     pub tool_stream: (&'static str, &'static str, Value),
     /// A streamed answer with reasoning before its content.

@@ -1,7 +1,7 @@
 //! The Ollama native adapter, against Ollama's recorded wire data (the
 //! mock's scenario table is in `mock-upstream/src/native/ollama.rs`).
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{Spec, fixture, fixture_json};
 use crate::checks::Cap;
@@ -23,9 +23,12 @@ pub fn spec() -> Option<Spec> {
         .filter_map(|l| l["message"]["content"].as_str())
         .collect();
     let last = stream.last().expect("a final line");
-    // The non-streamed text answer is Ollama's docs example (no capture
-    // exists); the mock serves it verbatim.
-    let non_stream_text = "Hello! How are you today?";
+    // No non-streamed text answer was captured (the mock's `text` answer is a
+    // docs example): the non-streamed check replays the captured answer with
+    // thinking and a tool call.
+    let answer = fixture_json("ollama/chat-tool-calls-thinking.json");
+    let recorded = &answer["message"];
+    assert_eq!(recorded["content"], "", "the recording changed");
     let tool = fixture_json("ollama/chat-stream-tool-calls.docs.chunk.json");
     let call = &tool["message"]["tool_calls"][0]["function"];
     assert_eq!(
@@ -62,7 +65,24 @@ pub fn spec() -> Option<Spec> {
             Cap::KeysStayPut,
         ],
         text_stream: ("text", stream_text),
-        non_stream: ("text", non_stream_text.to_owned()),
+        non_stream: (
+            "thinking",
+            vec![
+                // OpenAI sends null content next to tool calls.
+                ("/choices/0/message/content", Value::Null),
+                (
+                    "/choices/0/message/reasoning_content",
+                    recorded["thinking"].clone(),
+                ),
+                (
+                    "/choices/0/message/tool_calls/0/function/name",
+                    recorded["tool_calls"][0]["function"]["name"].clone(),
+                ),
+                ("/choices/0/finish_reason", json!("tool_calls")),
+                ("/usage/prompt_tokens", answer["prompt_eval_count"].clone()),
+                ("/usage/completion_tokens", answer["eval_count"].clone()),
+            ],
+        ),
         tool_stream: ("tools", "get_weather", call["arguments"].clone()),
         reasoning_model: "thinking",
         usage: (

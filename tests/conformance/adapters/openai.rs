@@ -1,6 +1,6 @@
 //! The OpenAI-compatible adapter, against OpenAI's recorded wire data.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Spec, fixture_json, sse_payloads};
 use crate::checks::Cap;
@@ -33,13 +33,7 @@ pub fn spec() -> Option<Spec> {
         },
         caps: Cap::ALL,
         text_stream: ("text", stream_text),
-        non_stream: (
-            "text",
-            completion["choices"][0]["message"]["content"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        ),
+        non_stream: ("text", same_as_recorded(&completion)),
         tool_stream: ("tools", "get_weather", json!({"city": "Mexico City"})),
         reasoning_model: "deepseek-reasoner",
         usage: (
@@ -76,4 +70,27 @@ pub fn spec() -> Option<Spec> {
             .as_f64()
             .map(|v| ("text", v as f32)),
     })
+}
+
+/// What a non-streamed OpenAI-format recording must come through as: its content, finish
+/// reason and token counts, unchanged.
+pub fn same_as_recorded(completion: &Value) -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "/choices/0/message/content",
+            completion["choices"][0]["message"]["content"].clone(),
+        ),
+        (
+            "/choices/0/finish_reason",
+            completion["choices"][0]["finish_reason"].clone(),
+        ),
+        (
+            "/usage/prompt_tokens",
+            completion["usage"]["prompt_tokens"].clone(),
+        ),
+        (
+            "/usage/completion_tokens",
+            completion["usage"]["completion_tokens"].clone(),
+        ),
+    ]
 }
