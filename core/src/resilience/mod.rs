@@ -444,6 +444,7 @@ impl Group<'_> {
                     let failure = retry::classify(&err);
                     tracing::info!(
                         deployment = %target.id,
+                        provider = %target.provider_name,
                         attempt = *self.attempts,
                         error = %err.message,
                         "attempt failed"
