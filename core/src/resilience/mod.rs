@@ -7,6 +7,7 @@ pub mod balance;
 pub mod cooldown;
 pub mod fallback;
 pub mod limits;
+pub mod process_state;
 pub mod retry;
 pub mod timeouts;
 
