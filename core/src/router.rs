@@ -13,7 +13,8 @@ use crate::auth::pattern_matches;
 use crate::config::{Config, DeploymentRouting, KeyLimits, RouterSettings};
 use crate::providers::{self, Provider};
 use crate::resilience::cooldown::Health;
-use crate::resilience::limits::{InMemoryLimiter, RateLimiter};
+use crate::resilience::limits::RateLimiter;
+use crate::resilience::process_state::{DeploymentKey, ProcessState};
 use crate::secrets::Secrets;
 
 /// One deployment a request can be sent to.
@@ -64,8 +65,14 @@ pub struct Router {
 
 impl Router {
     /// Builds every adapter the config names, sharing one HTTP client; their errors are
-    /// scrubbed of `secrets`.
-    pub fn new(config: &Config, client: &reqwest::Client, secrets: &Secrets) -> Self {
+    /// scrubbed of `secrets`. Rate-limit counters and deployment health come from `process`,
+    /// so what they hold for deployments and keys that stay survives a reload.
+    pub fn new(
+        config: &Config,
+        client: &reqwest::Client,
+        secrets: &Secrets,
+        process: &ProcessState,
+    ) -> Self {
         let client = match config.router.connect_timeout {
             Some(limit) => crate::resilience::timeouts::client_with_connect_timeout(limit)
                 .unwrap_or_else(|e| {
@@ -82,18 +89,25 @@ impl Router {
             .collect();
         let mut aliases: HashMap<String, Group> = HashMap::new();
         let mut wildcards: Vec<(String, Group)> = Vec::new();
-        for d in &config.model_list {
-            let target = Target {
-                id: d
-                    .routing
+        let ids: Vec<String> = config
+            .model_list
+            .iter()
+            .map(|d| {
+                d.routing
                     .id
                     .clone()
-                    .unwrap_or_else(|| format!("{}/{}", d.provider.name, d.upstream_model)),
+                    .unwrap_or_else(|| format!("{}/{}", d.provider.name, d.upstream_model))
+            })
+            .collect();
+        let health = process.deployments(&deployment_keys(config, &ids));
+        for ((d, id), health) in config.model_list.iter().zip(ids).zip(health) {
+            let target = Target {
+                id,
                 provider_name: d.provider.name.clone(),
                 provider: providers::build(&d.provider, &client, &images, secrets),
                 upstream_model: d.upstream_model.clone(),
                 routing: Arc::new(d.routing.clone()),
-                health: Arc::new(Health::default()),
+                health,
             };
             let group = if d.model_name.contains('*') {
                 match wildcards.iter().position(|(p, _)| *p == d.model_name) {
@@ -109,20 +123,21 @@ impl Router {
             };
             group.members.push(target);
         }
-        let key_limits = config
+        let key_limits: HashMap<String, KeyLimits> = config
             .auth
             .keys
             .iter()
             .filter(|k| !k.limits.is_unlimited())
             .map(|k| (k.name.clone(), k.limits))
             .collect();
+        process.retain_keys(&key_limits.keys().cloned().collect());
         Self {
             providers,
             aliases,
             wildcards,
             settings: config.router.clone(),
             key_limits,
-            limiter: Arc::new(InMemoryLimiter::default()),
+            limiter: process.limiter().clone(),
         }
     }
 
@@ -202,10 +217,32 @@ impl Router {
         self.key_limits.get(key).copied()
     }
 
-    /// The per-key limiter (in memory, one instance).
+    /// The per-key limiter (the process's, kept across reloads).
     pub fn limiter(&self) -> &Arc<dyn RateLimiter> {
         &self.limiter
     }
+}
+
+/// Each `model_list` entry's identity across reloads (`ids[i]` is entry `i`'s id).
+fn deployment_keys(config: &Config, ids: &[String]) -> Vec<DeploymentKey> {
+    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    config
+        .model_list
+        .iter()
+        .zip(ids)
+        .map(|(d, id)| {
+            let nth = seen
+                .entry((d.model_name.as_str(), id.as_str()))
+                .or_default();
+            let key = DeploymentKey {
+                group: d.model_name.clone(),
+                id: id.clone(),
+                nth: *nth,
+            };
+            *nth += 1;
+            key
+        })
+        .collect()
 }
 
 impl Group {

@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::discovery::Discovery;
 use crate::providers::ChunkStream;
 use crate::request_log::RequestLog;
+use crate::resilience::process_state::ProcessState;
 use crate::router::Router;
 use crate::secrets::Secrets;
 
@@ -37,6 +38,9 @@ pub struct CoreState {
     pub secrets: Secrets,
     /// `model_list` as `/model/info` shows it (no secrets).
     pub deployments: Vec<crate::deployment_info::DeploymentRecord>,
+    /// Rate-limit counters and deployment health: made with the first state and handed on to
+    /// each state a reload builds.
+    pub process: Arc<ProcessState>,
 }
 
 impl CoreState {
@@ -45,8 +49,8 @@ impl CoreState {
         Self::after(config, client, None)
     }
 
-    /// Like [`CoreState::new`], keeping what `previous` learned that must stay bounded for
-    /// the whole process (model names given their own metric label).
+    /// Like [`CoreState::new`], keeping what `previous` learned for the whole process: model
+    /// names given their own metric label, rate-limit counters and deployment health.
     pub fn after(config: &Config, client: &reqwest::Client, previous: Option<&CoreState>) -> Self {
         let secrets = Secrets::of_config(config);
         for place in Secrets::short_keys(config) {
@@ -56,7 +60,8 @@ impl CoreState {
                 "key too short to be scrubbed from upstream errors and logs"
             );
         }
-        let router = Router::new(config, client, &secrets);
+        let process = previous.map_or_else(Arc::default, |p| p.process.clone());
+        let router = Router::new(config, client, &secrets, &process);
         let discovery = Discovery::new(config, &router);
         let mut metrics = crate::metrics::Metrics::new(config);
         if let Some(previous) = previous {
@@ -69,6 +74,7 @@ impl CoreState {
             metrics: Arc::new(metrics),
             secrets,
             deployments: crate::deployment_info::records(config),
+            process,
         }
     }
 }

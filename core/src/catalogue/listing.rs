@@ -2,7 +2,7 @@
 //! (their first deployment's model in the catalogue, then the entry's
 //! `model_info`) and `provider/model` ids (the catalogue).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use modelgate::v1::ModelMetadata;
 use serde_json::Value;
@@ -15,6 +15,9 @@ pub struct Listing {
     catalogue: &'static Catalogue,
     kinds: HashMap<String, ProviderKind>,
     aliases: HashMap<String, ModelMetadata>,
+    /// `provider/model` ids of providers' `models:` lists: named by the operator, so offered
+    /// (`enabled`) like aliases; models an upstream merely reports are not.
+    listed: HashSet<String>,
 }
 
 impl Listing {
@@ -49,27 +52,44 @@ impl Listing {
                 }
             }
         }
+        let listed = config
+            .providers
+            .iter()
+            .flat_map(|(name, p)| {
+                p.models
+                    .iter()
+                    .flatten()
+                    .map(move |model| format!("{name}/{model}"))
+            })
+            .collect();
         Self {
             catalogue,
             kinds,
             aliases,
+            listed,
         }
     }
 
-    /// What `/v1/models` shows for `id`: everything known, and `enabled`
-    /// (true unless `model_info` says otherwise).
+    /// What `/v1/models` shows for `id`: everything known, and `enabled: true` for the models
+    /// the operator named (aliases, unless their `model_info` says otherwise, and entries of a
+    /// provider's `models:` list). Discovered models carry no `enabled`, so a client's picker
+    /// offers only the named ones by default.
     pub fn metadata(&self, id: &str) -> ModelMetadata {
-        let mut meta = match self.aliases.get(id) {
-            Some(meta) => meta.clone(),
-            None => id
-                .split_once('/')
-                .and_then(|(provider, model)| {
-                    let kind = *self.kinds.get(provider)?;
-                    self.catalogue.lookup(provider, kind, model)
-                })
-                .unwrap_or_default(),
+        let (mut meta, named) = match self.aliases.get(id) {
+            Some(meta) => (meta.clone(), true),
+            None => (
+                id.split_once('/')
+                    .and_then(|(provider, model)| {
+                        let kind = *self.kinds.get(provider)?;
+                        self.catalogue.lookup(provider, kind, model)
+                    })
+                    .unwrap_or_default(),
+                self.listed.contains(id),
+            ),
         };
-        meta.enabled.get_or_insert(true);
+        if named {
+            meta.enabled.get_or_insert(true);
+        }
         meta
     }
 }

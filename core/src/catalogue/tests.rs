@@ -222,21 +222,20 @@ model_list:
     assert_eq!(house.context_window_tokens, Some(8192));
     assert_eq!(house.enabled, Some(false));
 
-    let direct = listing.metadata("openai/gpt-4o-mini");
+    // Discovered (openai lists no `models:`): described, not enabled.
+    assert_eq!(listing.metadata("openai/gpt-4o-mini"), mini);
     assert_eq!(
-        direct,
-        ModelMetadata {
-            enabled: Some(true),
-            ..mini
-        }
-    );
-    assert_eq!(
-        listing.metadata("local/unknown-model"),
+        listing.metadata("local/house"),
         ModelMetadata {
             enabled: Some(true),
             ..ModelMetadata::default()
         },
-        "unknown: only `enabled`"
+        "in the provider's `models:`: enabled, nothing else known"
+    );
+    assert_eq!(
+        listing.metadata("local/unknown-model"),
+        ModelMetadata::default(),
+        "neither named nor known: nothing"
     );
     assert_eq!(
         listing.metadata("nobody/gpt-4o").context_window_tokens,

@@ -49,6 +49,19 @@ pub fn redirected(provider: &str, status: u16) -> GatewayError {
     .with_code("upstream_redirect")
 }
 
+/// The message of an error body that is not the provider's JSON envelope: its text as the
+/// upstream wrote it (first 500 characters); an empty or HTML body (a proxy's page) carries no
+/// words for a caller, so the message then says which upstream answered which status.
+pub fn bare_error_text(provider: &str, status: u16, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() || text.starts_with('<') {
+        format!("upstream `{provider}` returned an error: HTTP {status}")
+    } else {
+        text.chars().take(500).collect()
+    }
+}
+
 /// A failure to talk to the upstream at all, or mid-body.
 pub fn transport_error(provider: &str, err: &reqwest::Error) -> GatewayError {
     if err.is_timeout() {

@@ -113,6 +113,10 @@ pub trait RateLimiter: Send + Sync {
     /// Ends an admitted request: frees its parallel slot and adds the tokens it used. Runs on
     /// drop, so it must not block; a shared store would send its update in the background.
     fn finish(&self, key: &str, tokens: u64);
+
+    /// Forgets the counters of every key not in `keys` (after a reload removed a key or its
+    /// limits), so what is held stays bounded by the configuration.
+    fn retain(&self, keys: &std::collections::HashSet<String>);
 }
 
 /// Admits one request and returns the permit that ends it.
@@ -247,6 +251,11 @@ impl RateLimiter for InMemoryLimiter {
             st.tokens = st.tokens.saturating_add(tokens);
         }
     }
+
+    fn retain(&self, keep: &std::collections::HashSet<String>) {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        keys.retain(|name, _| keep.contains(name));
+    }
 }
 
 #[cfg(test)]
@@ -307,6 +316,18 @@ mod tests {
         assert_eq!(u.remaining_requests, 0);
         let err = l.count_at("k", lim, t0, false).expect_err("third attempt");
         assert_eq!(err.http_status(), 429);
+    }
+
+    #[test]
+    fn retain_forgets_removed_keys_only() {
+        let l = InMemoryLimiter::default();
+        let t0 = Instant::now();
+        let lim = limits(Some(1), None, None);
+        assert!(l.admit_at("kept", lim, t0).is_ok());
+        assert!(l.admit_at("removed", lim, t0).is_ok());
+        l.retain(&["kept".to_owned()].into_iter().collect());
+        assert!(l.admit_at("kept", lim, t0).is_err(), "still counted");
+        assert!(l.admit_at("removed", lim, t0).is_ok(), "counted afresh");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod balance;
 pub mod cooldown;
 pub mod fallback;
 pub mod limits;
+pub mod process_state;
 pub mod retry;
 pub mod timeouts;
 
@@ -444,6 +445,7 @@ impl Group<'_> {
                     let failure = retry::classify(&err);
                     tracing::info!(
                         deployment = %target.id,
+                        provider = %target.provider_name,
                         attempt = *self.attempts,
                         error = %err.message,
                         "attempt failed"

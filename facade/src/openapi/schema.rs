@@ -255,6 +255,8 @@ pub struct Model {
     #[serde(rename = "type")]
     pub kind: Option<String>,
     pub pricing: Option<Pricing>,
+    /// `true` for models the operator named (aliases, a provider's `models:` list); absent for
+    /// models a provider reports.
     pub enabled: Option<bool>,
 }
 

@@ -193,17 +193,10 @@ struct WireEnvelope {
 /// The error a non-success HTTP response stands for, its message kept.
 pub fn upstream_error(provider: &str, status: u16, body: &[u8]) -> GatewayError {
     match serde_json::from_slice::<WireEnvelope>(body) {
-        Ok(env) => classify(provider, Some(status), &env.error),
+        Ok(env) => classify(Some(status), &env.error),
         Err(_) => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            let message = if text.is_empty() || text.starts_with('<') {
-                format!("HTTP {status}")
-            } else {
-                text.chars().take(500).collect()
-            };
+            let message = crate::providers::http::bare_error_text(provider, status, body);
             classify(
-                provider,
                 Some(status),
                 &WireError {
                     kind: None,
@@ -215,13 +208,13 @@ pub fn upstream_error(provider: &str, status: u16, body: &[u8]) -> GatewayError 
 }
 
 /// An in-stream `error` event (sent after the HTTP 200).
-pub fn stream_error(provider: &str, error: &WireError) -> GatewayError {
-    classify(provider, None, error)
+pub fn stream_error(error: &WireError) -> GatewayError {
+    classify(None, error)
 }
 
 /// Anthropic's documented status ↔ error type pairs, mapped to the
 /// gateway's table. `overloaded_error` (HTTP 529) is a 503.
-fn classify(provider: &str, status: Option<u16>, error: &WireError) -> GatewayError {
+fn classify(status: Option<u16>, error: &WireError) -> GatewayError {
     let kind_text = error.kind.as_deref().unwrap_or_default();
     let message = error
         .message
@@ -242,7 +235,8 @@ fn classify(provider: &str, status: Option<u16>, error: &WireError) -> GatewayEr
             _ => ErrorKind::Unavailable,
         },
     };
-    let mut err = GatewayError::new(kind, format!("upstream `{provider}`: {message}"));
+    // The upstream's own words, as it wrote them: the provider is in `x-modelgate-provider`.
+    let mut err = GatewayError::new(kind, message.clone());
     if kind == ErrorKind::Unavailable && !overloaded && status != Some(503) {
         // A failing upstream is a bad gateway; only overload stays 503.
         err = err.with_http_status(502);
@@ -416,7 +410,7 @@ mod tests {
             (err.kind, err.code.as_deref()),
             (ErrorKind::NotFound, Some("model_not_found"))
         );
-        assert_eq!(err.message, "upstream `anthropic`: model: claude-sonet-4-5");
+        assert_eq!(err.message, "model: claude-sonet-4-5");
     }
 
     #[test]
@@ -453,15 +447,12 @@ mod tests {
         let err = upstream_error("a", 502, b"<html>bad gateway</html>");
         assert_eq!(
             (err.http_status(), err.message.as_str()),
-            (502, "upstream `a`: HTTP 502")
+            (502, "upstream `a` returned an error: HTTP 502")
         );
-        let err = stream_error(
-            "a",
-            &WireError {
-                kind: Some("rate_limit_error".into()),
-                message: Some("x".into()),
-            },
-        );
+        let err = stream_error(&WireError {
+            kind: Some("rate_limit_error".into()),
+            message: Some("x".into()),
+        });
         assert_eq!(err.http_status(), 429);
     }
 

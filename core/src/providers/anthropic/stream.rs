@@ -214,7 +214,7 @@ impl StreamState {
                 }
             }
             Event::MessageStop => return Ok(Step::Done),
-            Event::Error { error } => return Err(stream_error(provider, &error)),
+            Event::Error { error } => return Err(stream_error(&error)),
             Event::Ignored => Vec::new(),
         };
         Ok(Step::Chunks(chunks))
@@ -555,7 +555,7 @@ mod tests {
         let data = payloads("messages-stream-error-event.docs.sse");
         let err = st.on_data("anthropic", &data[0]).expect_err("error event");
         assert_eq!((err.kind, err.http_status()), (ErrorKind::Unavailable, 503));
-        assert_eq!(err.message, "upstream `anthropic`: Overloaded");
+        assert_eq!(err.message, "Overloaded");
     }
 
     #[test]

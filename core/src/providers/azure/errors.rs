@@ -61,7 +61,7 @@ mod tests {
         assert_eq!(err.code.as_deref(), Some("rate_limit_exceeded"));
         assert_eq!(
             err.message,
-            "upstream `azure`: Rate limit is exceeded. Try again in 2 seconds."
+            "Rate limit is exceeded. Try again in 2 seconds."
         );
         // SciSharp/BotSharp#386 (captured 401 body).
         let body = br#"{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."}}"#;
@@ -111,7 +111,7 @@ mod tests {
         let err = upstream_error("azure", 401, body);
         assert_eq!(
             err.message,
-            "upstream `azure`: Unauthorized. Access token is missing or invalid."
+            "Unauthorized. Access token is missing or invalid."
         );
         assert_eq!(err.code.as_deref(), Some("invalid_api_key"));
         let err = upstream_error("azure", 500, b"");

@@ -170,7 +170,7 @@ impl Translator {
         wire: WireResponse,
     ) -> Result<Option<ChatCompletionChunk>, GatewayError> {
         if let Some(error) = &wire.error {
-            return Err(envelope_error(&self.provider, None, error));
+            return Err(envelope_error(None, error));
         }
         if let Some(reason) = wire
             .prompt_feedback
@@ -379,25 +379,16 @@ pub fn upstream_error(provider: &str, status: u16, body: &[u8]) -> GatewayError 
         other => other.as_ref(),
     };
     match envelope.and_then(|v| v.get("error")) {
-        Some(error) => envelope_error(provider, Some(status), error),
-        None => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            let detail = if text.is_empty() || text.starts_with('<') {
-                format!("HTTP {status}")
-            } else {
-                text.chars().take(500).collect()
-            };
-            by_status(
-                status,
-                format!("upstream `{provider}` returned an error: {detail}"),
-            )
-        }
+        Some(error) => envelope_error(Some(status), error),
+        None => by_status(
+            status,
+            crate::providers::http::bare_error_text(provider, status, body),
+        ),
     }
 }
 
 /// `{"error": {"code", "message", "status", "details"}}`.
-fn envelope_error(provider: &str, status: Option<u16>, error: &Value) -> GatewayError {
+fn envelope_error(status: Option<u16>, error: &Value) -> GatewayError {
     let message = error
         .get("message")
         .and_then(Value::as_str)
@@ -420,8 +411,8 @@ fn envelope_error(provider: &str, status: Option<u16>, error: &Value) -> Gateway
         .flatten()
         .filter_map(|d| d.get("reason").and_then(Value::as_str))
         .collect();
-    let text = format!("upstream `{provider}`: {message}");
     let lower = message.to_lowercase();
+    let text = message;
     match google_status {
         _ if reasons.iter().any(|r| r.starts_with("API_KEY_"))
             || google_status == "UNAUTHENTICATED" =>
@@ -839,10 +830,7 @@ mod tests {
             (e.http_status(), e.code.as_deref()),
             (429, Some("rate_limit_exceeded"))
         );
-        assert!(
-            e.message
-                .starts_with("upstream `gemini`: You exceeded your current quota")
-        );
+        assert!(e.message.starts_with("You exceeded your current quota"));
         let e = upstream_error("gemini", 404, &fixture("error-404-model-not-found.json"));
         assert_eq!(
             (e.http_status(), e.code.as_deref()),

@@ -98,7 +98,7 @@ impl StreamState {
         let wire: WireResponse =
             serde_json::from_slice(line).map_err(|e| malformed(&self.provider, &e))?;
         if let Some(error) = &wire.error {
-            return Err(stream_error(&self.provider, error));
+            return Err(stream_error(error));
         }
         if let Some(model) = wire.model.as_ref().filter(|m| !m.is_empty()) {
             model.clone_into(&mut self.model);
@@ -181,7 +181,7 @@ pub fn parse_completion(
 ) -> Result<ChatCompletionChunk, GatewayError> {
     let wire: WireResponse = serde_json::from_slice(body).map_err(|e| malformed(provider, &e))?;
     if let Some(error) = &wire.error {
-        return Err(stream_error(provider, error));
+        return Err(stream_error(error));
     }
     let message = wire.message.unwrap_or_default();
     let calls = tool_calls(message.tool_calls.unwrap_or_default(), 0);
@@ -292,12 +292,8 @@ fn error_text(error: &Value) -> String {
 }
 
 /// An `{"error": …}` line after a 200: the model failed mid-answer.
-fn stream_error(provider: &str, error: &Value) -> GatewayError {
-    GatewayError::new(
-        ErrorKind::Unavailable,
-        format!("upstream `{provider}`: {}", error_text(error)),
-    )
-    .with_http_status(502)
+fn stream_error(error: &Value) -> GatewayError {
+    GatewayError::new(ErrorKind::Unavailable, error_text(error)).with_http_status(502)
 }
 
 /// The error a non-success response stands for, its message kept.
@@ -305,19 +301,11 @@ pub fn upstream_error(provider: &str, status: u16, body: &[u8]) -> GatewayError 
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let text = match parsed.as_ref().and_then(|v| v.get("error")) {
         Some(error) => error_text(error),
-        None => {
-            let raw = String::from_utf8_lossy(body);
-            let raw = raw.trim();
-            if raw.is_empty() || raw.starts_with('<') {
-                format!("HTTP {status}")
-            } else {
-                raw.chars().take(500).collect()
-            }
-        }
+        None => crate::providers::http::bare_error_text(provider, status, body),
     };
     let kind = ErrorKind::from_upstream_http(status);
     let lower = text.to_ascii_lowercase();
-    let mut message = format!("upstream `{provider}`: {text}");
+    let mut message = text;
     let mut err = GatewayError::new(kind, String::new());
     match kind {
         ErrorKind::NotFound => err = err.with_code("model_not_found"),

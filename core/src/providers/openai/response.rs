@@ -236,22 +236,13 @@ pub fn upstream_error(provider: &str, status: u16, body: &[u8]) -> GatewayError 
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     match parsed.as_ref().and_then(|v| v.get("error")) {
         Some(error) => envelope_error(provider, Some(status), error),
-        None => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            let detail = if text.is_empty() || text.starts_with('<') {
-                format!("HTTP {status}")
-            } else {
-                text.chars().take(500).collect()
-            };
-            from_status(
-                provider,
-                status,
-                format!("upstream `{provider}` returned an error: {detail}"),
-                None,
-                None,
-            )
-        }
+        None => from_status(
+            provider,
+            status,
+            crate::providers::http::bare_error_text(provider, status, body),
+            None,
+            None,
+        ),
     }
 }
 
@@ -287,7 +278,6 @@ fn envelope_error(provider: &str, status: Option<u16>, error: &Value) -> Gateway
         _ => None,
     };
     let status = status.or(numeric_status);
-    let message = format!("upstream `{provider}`: {message}");
     let upstream_type = error
         .get("type")
         .and_then(Value::as_str)
