@@ -31,8 +31,9 @@ fn write_summary(out: &mut String, config: &Config) -> std::fmt::Result {
     let limits = &server.connections;
     writeln!(
         out,
-        "  connections: header timeout {} s, idle timeout {} s, {} streams each, at most {} per port",
+        "  connections: header timeout {} s, body timeout {} s, idle timeout {} s, {} streams each, at most {} per port",
         limits.header_timeout.as_secs(),
+        server.body_timeout.as_secs(),
         limits.idle_timeout.as_secs(),
         limits.max_concurrent_streams,
         limits.max_connections

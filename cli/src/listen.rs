@@ -3,7 +3,6 @@
 
 use axum::Router;
 use modelgate_core::config::ServerConfig;
-use modelgate_facade::read_timeouts::ReadTimeouts;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
@@ -26,13 +25,12 @@ pub async fn http(
             )?),
             None => None,
         };
-        let body_timeout = ReadTimeouts::default().body;
         modelgate_facade::server::serve_limited(
             listener,
             app,
             tls,
             server.connections,
-            body_timeout,
+            server.body_timeout,
             stop.wait(),
         )
         .await?;

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use modelgate_facade::read_timeouts::ReadTimeouts;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -17,15 +16,22 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(1);
 /// Scheduling slack on a loaded two-core machine.
 const SLACK: Duration = Duration::from_secs(2);
 
+/// `modelgate serve` with both read timeouts set in its config file.
 async fn start_strict() -> Gateway {
-    Gateway::start_custom(
-        Mode::Serve,
-        |base| config_yaml(base, None),
-        ReadTimeouts {
-            headers: HEADER_TIMEOUT,
-            body: BODY_TIMEOUT,
-        },
-    )
+    start_strict_in(Mode::Serve).await
+}
+
+/// With the read timeouts set in the config file, the mode's HTTP process (`serve`, or `facade`
+/// reading the `server` section of its `--config`) applies them.
+async fn start_strict_in(mode: Mode) -> Gateway {
+    Gateway::start_config(mode, |base| {
+        format!(
+            "server: {{ header_timeout_seconds: {}, body_timeout_seconds: {} }}\n{}",
+            HEADER_TIMEOUT.as_secs(),
+            BODY_TIMEOUT.as_secs(),
+            config_yaml(base, None)
+        )
+    })
     .await
 }
 
@@ -117,7 +123,16 @@ async fn slow_loris_headers_are_cut_off() {
 
 #[tokio::test]
 async fn slow_loris_body_gets_a_4xx() {
-    let gw = start_strict().await;
+    slow_loris_body_gets_a_4xx_in(Mode::Serve).await;
+}
+
+#[tokio::test]
+async fn slow_loris_body_gets_a_4xx_split() {
+    slow_loris_body_gets_a_4xx_in(Mode::Split).await;
+}
+
+async fn slow_loris_body_gets_a_4xx_in(mode: Mode) {
+    let gw = start_strict_in(mode).await;
     let head = format!(
         "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {CLIENT_KEY}\r\n\
          content-type: application/json\r\ncontent-length: 100000\r\n\r\n{{\"model\":"

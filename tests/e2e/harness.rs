@@ -1,35 +1,41 @@
-//! Starts a gateway on port-0 listeners in front of a mock upstream.
+//! Starts the built `modelgate` binary in front of a mock upstream, as users run it:
+//! `modelgate serve`, or `modelgate core` + `modelgate facade` as two processes, from a config
+//! file, on loopback ports the kernel picks, with a clean environment plus the two keys the
+//! standard config reads from it. The processes are killed when the [`Gateway`] drops.
+//!
+//! The mock upstream runs in the test process: it plays the provider, not the thing under test.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
 
 use mock_upstream::MockUpstream;
-use modelgate_core::config::{Config, MapEnv};
-use modelgate_core::grpc::{self, Core};
-use modelgate_facade::core_client::CoreClient;
-use modelgate_facade::read_timeouts::{self, ReadTimeouts};
-use modelgate_facade::server;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+
+use crate::support::{self, DEADLINE, Launch, Process};
+
+pub use crate::support::Mode;
 
 pub const CLIENT_KEY: &str = "sk-client-test";
 pub const LIMITED_KEY: &str = "sk-limited";
 pub const PROVIDER_KEY: &str = "sk-provider-secret-123";
 
-/// How the facade reaches the core.
-#[derive(Clone, Copy, Debug)]
-pub enum Mode {
-    /// `modelgate serve`: in process, no socket.
-    Serve,
-    /// `modelgate core` + `modelgate facade`: gRPC over TCP.
-    Split,
-}
+/// What the gateway's processes get besides `PATH` and `RUST_LOG`.
+const ENV: [(&str, &str); 2] = [
+    ("TEST_CLIENT_KEY", CLIENT_KEY),
+    ("TEST_PROVIDER_KEY", PROVIDER_KEY),
+];
 
 pub struct Gateway {
+    /// The HTTP port (the facade's in split mode).
     pub http: SocketAddr,
+    /// The gRPC port (the core's in split mode).
     pub grpc: SocketAddr,
     pub mock: MockUpstream,
     pub client: reqwest::Client,
-    _stop: watch::Sender<bool>,
+    /// The running `modelgate` processes and the config file they read.
+    pub processes: support::Gateway,
+    _dir: tempfile::TempDir,
 }
 
 /// The standard test config for a mock upstream at `mock_base`.
@@ -68,58 +74,18 @@ impl Gateway {
 
     /// With the config `yaml` makes from the mock upstream's base URL.
     pub async fn start_config(mode: Mode, yaml: impl FnOnce(&str) -> String) -> Self {
-        Self::start_custom(mode, yaml, ReadTimeouts::default()).await
-    }
-
-    /// As `start_config`, with the HTTP server's client read timeouts.
-    pub async fn start_custom(
-        mode: Mode,
-        yaml: impl FnOnce(&str) -> String,
-        timeouts: ReadTimeouts,
-    ) -> Self {
         let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
             .await
             .expect("mock upstream starts");
-        let env = MapEnv::from_pairs(&[
-            ("TEST_CLIENT_KEY", CLIENT_KEY),
-            ("TEST_PROVIDER_KEY", PROVIDER_KEY),
-        ]);
-        let config = Config::from_yaml_str(&yaml(&mock.base_url()), "test.yaml", &env)
-            .expect("test config is valid");
-        let core = Core::new(&config).await.expect("core builds");
-        let (stop, stopped) = watch::channel(false);
-        let wait = move || {
-            let mut rx = stopped.clone();
-            async move {
-                let _ = rx.wait_for(|s| *s).await;
-            }
-        };
-        let grpc_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind grpc");
-        let grpc_addr = grpc_listener.local_addr().expect("addr");
-        let client = match mode {
-            Mode::Serve => CoreClient::in_process(core.routes.clone(), core.local()),
-            Mode::Split => CoreClient::connect(&format!("http://{grpc_addr}")).expect("valid url"),
-        };
-        tokio::spawn(grpc::serve(grpc_listener, core.routes, wait()));
-        let http_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
-        let http = http_listener.local_addr().expect("addr");
-        let app = server::app(
-            client,
-            config.server.body_limit_bytes,
-            &config.cors.allow_origins,
-        );
-        tokio::spawn(read_timeouts::serve_with(
-            http_listener,
-            app,
-            wait(),
-            timeouts,
-        ));
+        let (dir, file) = support::config_file(&yaml(&mock.base_url()));
+        let processes = launch(mode, file).await;
         Self {
-            http,
-            grpc: grpc_addr,
+            http: processes.http_addr().parse().expect("http address"),
+            grpc: processes.grpc_addr().parse().expect("grpc address"),
             mock,
             client: reqwest::Client::new(),
-            _stop: stop,
+            processes,
+            _dir: dir,
         }
     }
 
@@ -146,6 +112,59 @@ impl Gateway {
             .await
             .expect("gateway answers")
     }
+
+    /// The config file the processes were started from (rewrite it, then SIGHUP the core).
+    pub fn config_file(&self) -> PathBuf {
+        self.processes.config.clone()
+    }
+
+    /// The process that runs the core (`serve`, or `core` in split mode).
+    pub fn core(&self) -> &Process {
+        &self.processes.core
+    }
+
+    /// The process that answers HTTP (`serve`, or `facade` in split mode).
+    pub fn facade(&self) -> &Process {
+        self.processes.http_process()
+    }
+}
+
+/// Starts `mode` from `config` and waits until it is ready. The start is blocking (it reads
+/// the processes' output), so it runs off this test's runtime, which keeps the mock upstream
+/// answering meanwhile.
+async fn launch(mode: Mode, config: PathBuf) -> support::Gateway {
+    tokio::task::spawn_blocking(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(support::Gateway::start(mode, &config, &ENV))
+    })
+    .await
+    .expect("modelgate starts and becomes ready")
+}
+
+/// Starts one process (see [`Process::start`]) off this test's runtime.
+pub async fn start_process(launch: Launch) -> Process {
+    tokio::task::spawn_blocking(move || Process::start(launch))
+        .await
+        .expect("modelgate starts")
+}
+
+/// Waits, without blocking the runtime, for `process` to exit.
+pub async fn exited(process: &mut Process) -> ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = process.child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "still running after {DEADLINE:?}; log:\n{}",
+            process.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Reads a fixture file.
@@ -161,7 +180,8 @@ pub fn sse_data(body: &str) -> Vec<String> {
         .collect()
 }
 
-/// Runs `test` once per mode.
+/// Runs `test` once per mode: against `modelgate serve`, and against `modelgate core` +
+/// `modelgate facade`.
 #[macro_export]
 macro_rules! both_modes {
     ($name:ident, $body:expr) => {

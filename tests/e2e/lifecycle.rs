@@ -1,31 +1,23 @@
-//! Graceful shutdown and config reload, wired as `modelgate serve` / `core` + `facade` wire
-//! them, driven by an in-process shutdown future instead of a signal.
+//! Graceful shutdown and config reload of the running binary, driven as users drive it: SIGTERM
+//! drains and stops `modelgate serve` (or the `core` and `facade` processes), SIGHUP makes the
+//! core reread its config file.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use mock_upstream::MockUpstream;
-use modelgate::drain::{self, Drain};
-use modelgate_core::config::{Config, MapEnv};
-use modelgate_core::grpc::{self, Core};
-use modelgate_facade::core_client::CoreClient;
-use modelgate_facade::drain::with_drain;
-use modelgate_facade::server;
+use modelgate::v1::ListModelsRequest;
+use modelgate::v1::gateway_client::GatewayClient;
+use nix::sys::signal::Signal;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::harness::{CLIENT_KEY, Mode, sse_data};
+use crate::harness::{CLIENT_KEY, Gateway, Mode, exited, sse_data};
+use crate::support::{DEADLINE, eventually};
 
 const STREAMS: usize = 20;
-/// Far beyond any wait below: a hang fails the test instead of blocking CI.
-const DEADLINE: Duration = Duration::from_secs(30);
 
 fn config_yaml(mock_base: &str, grace_seconds: u64, extra_alias: Option<&str>) -> String {
     let extra = extra_alias
@@ -47,188 +39,122 @@ model_list:
     )
 }
 
-/// A gateway whose shutdown and reloads the test triggers.
-struct Running {
-    http: SocketAddr,
-    grpc: SocketAddr,
-    core: Core,
-    facade: Drain,
-    grace: Duration,
-    stop: watch::Sender<bool>,
-    servers: Vec<JoinHandle<()>>,
-    client: reqwest::Client,
-    config_file: PathBuf,
-    mock: MockUpstream,
-    _dir: tempfile::TempDir,
+async fn start(mode: Mode, grace_seconds: u64) -> Gateway {
+    Gateway::start_config(mode, |base| config_yaml(base, grace_seconds, None)).await
 }
 
-impl Running {
-    async fn start(mode: Mode, grace_seconds: u64) -> Self {
-        let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-            .await
-            .expect("mock upstream starts");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let config_file = dir.path().join("modelgate.yaml");
-        std::fs::write(
-            &config_file,
-            config_yaml(&mock.base_url(), grace_seconds, None),
-        )
-        .expect("write config");
-        let config = Config::load_file(&config_file, &MapEnv::default()).expect("valid config");
-        let core = Core::new(&config).await.expect("core builds");
-        let (stop, stopped) = watch::channel(false);
-        let wait = move || {
-            let mut rx = stopped.clone();
-            async move {
-                let _ = rx.wait_for(|s| *s).await;
-            }
-        };
-        let grpc_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind grpc");
-        let grpc = grpc_listener.local_addr().expect("addr");
-        let client = match mode {
-            Mode::Serve => CoreClient::in_process(core.routes.clone(), core.local()),
-            Mode::Split => CoreClient::connect(&format!("http://{grpc}")).expect("valid url"),
-        };
-        let facade = Drain::new();
-        let app = with_drain(
-            server::app(
-                client,
-                config.server.body_limit_bytes,
-                &config.cors.allow_origins,
-            ),
-            facade.clone(),
-        );
-        let http_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
-        let http = http_listener.local_addr().expect("addr");
-        let (routes, grpc_stop, http_stop) = (core.routes.clone(), wait(), wait());
-        let servers = vec![
-            tokio::spawn(async move {
-                grpc::serve(grpc_listener, routes, grpc_stop)
-                    .await
-                    .expect("grpc serves");
-            }),
-            tokio::spawn(async move {
-                server::serve(http_listener, app, http_stop)
-                    .await
-                    .expect("http serves");
-            }),
-        ];
-        Self {
-            http,
-            grpc,
-            core,
-            facade,
-            grace: config.server.shutdown_grace,
-            stop,
-            servers,
-            client: reqwest::Client::new(),
-            config_file,
-            mock,
-            _dir: dir,
-        }
+/// SIGTERM as an orchestrator stopping the deployment sends it: to every process, the
+/// facade first.
+fn terminate(gw: &Gateway) {
+    if let Some(facade) = &gw.processes.facade {
+        facade.signal(Signal::SIGTERM);
     }
+    gw.core().signal(Signal::SIGTERM);
+}
 
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.http)
+/// Waits for every process to exit and checks each exited 0.
+async fn all_exit_0(gw: &mut Gateway) {
+    let processes = std::iter::once(&mut gw.processes.core).chain(gw.processes.facade.as_mut());
+    for process in processes {
+        let status = exited(process).await;
+        assert_eq!(status.code(), Some(0), "log:\n{}", process.log());
     }
+}
 
-    /// What the binary does on SIGTERM: stop serving, drain (facade first), stop the servers.
-    fn shut_down(&self) -> JoinHandle<usize> {
-        let (core, drains, grace) = (
-            self.core.clone(),
-            vec![self.facade.clone(), self.core.drain.clone()],
-            self.grace,
-        );
-        let stop = self.stop.clone();
-        tokio::spawn(async move {
-            core.stop_serving().await;
-            let cut = drain::settle(&drains, grace).await;
-            let _ = stop.send(true);
-            cut
+/// How many requests the grace period's end cut, by the `grace period over … cut=N` lines.
+fn cut_in(log: &str) -> usize {
+    log.lines()
+        .filter(|line| line.contains("grace period over"))
+        .filter_map(|line| {
+            let digits: String = line
+                .split_once("cut=")?
+                .1
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse::<usize>().ok()
         })
-    }
+        .sum()
+}
 
-    /// Starts a streaming chat and returns once its first bytes have arrived.
-    async fn open_stream(&self, model: &str) -> JoinHandle<String> {
-        let response = self
-            .client
-            .post(self.url("/v1/chat/completions"))
-            .bearer_auth(CLIENT_KEY)
-            .json(&json!({
+/// Starts a streaming chat and returns once its first bytes have arrived.
+async fn open_stream(gw: &Gateway, model: &str) -> JoinHandle<String> {
+    let response = gw
+        .post(
+            "/v1/chat/completions",
+            &json!({
                 "model": model,
                 "stream": true,
                 "messages": [{"role": "user", "content": "hi"}],
-            }))
-            .send()
-            .await
-            .expect("gateway answers");
-        assert_eq!(response.status(), 200, "stream starts");
-        let mut body = response.bytes_stream();
-        let first = body
-            .next()
-            .await
-            .expect("a first chunk")
-            .expect("readable chunk");
-        tokio::spawn(async move {
-            let mut text = String::from_utf8_lossy(&first).into_owned();
-            while let Some(chunk) = body.next().await {
-                match chunk {
-                    Ok(bytes) => text.push_str(&String::from_utf8_lossy(&bytes)),
-                    Err(err) => panic!("stream broke off: {err}\nreceived so far:\n{text}"),
-                }
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "stream starts");
+    let mut body = response.bytes_stream();
+    let first = body
+        .next()
+        .await
+        .expect("a first chunk")
+        .expect("readable chunk");
+    tokio::spawn(async move {
+        let mut text = String::from_utf8_lossy(&first).into_owned();
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(bytes) => text.push_str(&String::from_utf8_lossy(&bytes)),
+                Err(err) => panic!("stream broke off: {err}\nreceived so far:\n{text}"),
             }
-            text
-        })
-    }
-
-    async fn model_ids(&self) -> Vec<String> {
-        let body: Value = self
-            .client
-            .get(self.url("/v1/models"))
-            .bearer_auth(CLIENT_KEY)
-            .send()
-            .await
-            .expect("gateway answers")
-            .json()
-            .await
-            .expect("json");
-        body["data"]
-            .as_array()
-            .expect("data list")
-            .iter()
-            .filter_map(|m| m["id"].as_str().map(str::to_owned))
-            .collect()
-    }
+        }
+        text
+    })
 }
 
-/// Polls `check` until it holds; fails after `DEADLINE`.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "{what}: not within {DEADLINE:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+async fn model_ids(gw: &Gateway) -> Vec<String> {
+    let body: Value = gw.get("/v1/models").await.json().await.expect("json");
+    body["data"]
+        .as_array()
+        .expect("data list")
+        .iter()
+        .filter_map(|m| m["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn ready_status(gw: &Gateway) -> u16 {
+    gw.client
+        .get(gw.url("/health/ready"))
+        .send()
+        .await
+        .expect("answers")
+        .status()
+        .as_u16()
+}
+
+/// The core's gRPC health status.
+async fn grpc_health(gw: &Gateway) -> i32 {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", gw.grpc))
+        .expect("url")
+        .connect()
+        .await
+        .expect("the core accepts gRPC connections");
+    HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("health answers")
+        .into_inner()
+        .status
 }
 
 async fn shutdown_during_streams_loses_none(mode: Mode) {
-    let gw = Running::start(mode, 30).await;
+    let mut gw = start(mode, 30).await;
     let mut streams = Vec::new();
     for _ in 0..STREAMS {
-        streams.push(gw.open_stream("mock/slow").await);
+        streams.push(open_stream(&gw, "mock/slow").await);
     }
-    let shutdown = gw.shut_down();
+    terminate(&gw);
 
-    let ready = gw.url("/health/ready");
     eventually("readiness turns 503", || async {
-        let r = gw.client.get(&ready).send().await.expect("answers");
-        r.status() == 503
+        ready_status(&gw).await == 503
     })
     .await;
     // Liveness stays up while draining.
@@ -257,21 +183,8 @@ async fn shutdown_during_streams_loses_none(mode: Mode) {
         "{body}"
     );
 
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", gw.grpc))
-        .expect("url")
-        .connect()
-        .await
-        .expect("grpc still accepts during the drain");
-    let mut health = HealthClient::new(channel);
-    let status = health
-        .check(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-        .expect("health answers")
-        .into_inner()
-        .status;
-    assert_eq!(status, ServingStatus::NotServing as i32);
+    // gRPC still accepts during the drain, and says it is not serving.
+    assert_eq!(grpc_health(&gw).await, ServingStatus::NotServing as i32);
 
     for (i, stream) in streams.into_iter().enumerate() {
         let text = tokio::time::timeout(DEADLINE, stream)
@@ -286,16 +199,15 @@ async fn shutdown_during_streams_loses_none(mode: Mode) {
         );
         assert!(!text.contains("\"error\""), "stream {i} was cut:\n{text}");
     }
-    let cut = tokio::time::timeout(DEADLINE, shutdown)
-        .await
-        .expect("drained in time")
-        .expect("shutdown task ok");
-    assert_eq!(cut, 0, "no stream needed cutting");
-    for server in gw.servers {
-        tokio::time::timeout(DEADLINE, server)
-            .await
-            .expect("server stops after the drain")
-            .expect("server task ok");
+    all_exit_0(&mut gw).await;
+    let log = gw.processes.log();
+    assert_eq!(cut_in(&log), 0, "no stream needed cutting:\n{log}");
+    for process in std::iter::once(&gw.processes.core).chain(gw.processes.facade.as_ref()) {
+        assert!(
+            process.log().contains("drained: every request finished"),
+            "{}",
+            process.log()
+        );
     }
 }
 
@@ -310,11 +222,11 @@ async fn shutdown_during_20_streams_loses_none_split() {
 }
 
 async fn streams_past_the_grace_period_end_with_an_error_event(mode: Mode) {
-    // `mock/hang` never answers; `mock/slow` takes ~3 s, longer than the 1 s grace period.
-    let gw = Running::start(mode, 1).await;
-    let stream = gw.open_stream("mock/slow").await;
+    // `mock/slow` takes ~3 s, longer than the 1 s grace period.
+    let mut gw = start(mode, 1).await;
+    let stream = open_stream(&gw, "mock/slow").await;
     let started = Instant::now();
-    let shutdown = gw.shut_down();
+    terminate(&gw);
     let text = tokio::time::timeout(DEADLINE, stream)
         .await
         .expect("stream ends in time")
@@ -328,17 +240,9 @@ async fn streams_past_the_grace_period_end_with_an_error_event(mode: Mode) {
     let last: Value = serde_json::from_str(data.last().expect("events")).expect("json event");
     assert_eq!(last["error"]["code"], "shutting_down", "{text}");
     assert!(data.len() > 1, "content before the cut:\n{text}");
-    let cut = tokio::time::timeout(DEADLINE, shutdown)
-        .await
-        .expect("shutdown ends")
-        .expect("task ok");
-    assert!(cut >= 1);
-    for server in gw.servers {
-        tokio::time::timeout(DEADLINE, server)
-            .await
-            .expect("server stops")
-            .expect("server task ok");
-    }
+    all_exit_0(&mut gw).await;
+    let log = gw.processes.log();
+    assert!(cut_in(&log) >= 1, "the cut is logged:\n{log}");
 }
 
 #[tokio::test]
@@ -352,38 +256,41 @@ async fn streams_past_grace_end_with_an_error_event_split() {
 }
 
 async fn reload_keeps_running_streams(mode: Mode) {
-    let gw = Running::start(mode, 30).await;
-    assert!(!gw.model_ids().await.contains(&"added-alias".to_owned()));
-    let stream = gw.open_stream("mock/slow").await;
+    let gw = start(mode, 30).await;
+    assert!(!model_ids(&gw).await.contains(&"added-alias".to_owned()));
+    let stream = open_stream(&gw, "mock/slow").await;
 
+    let file = gw.config_file();
     std::fs::write(
-        &gw.config_file,
+        &file,
         config_yaml(&gw.mock.base_url(), 30, Some("added-alias")),
     )
     .expect("rewrite config");
-    gw.core
-        .reload_from(Some(&gw.config_file), &MapEnv::default())
-        .expect("new config is valid");
-    assert!(gw.model_ids().await.contains(&"added-alias".to_owned()));
+    gw.core().signal(Signal::SIGHUP);
+    eventually("the new alias is listed", || async {
+        model_ids(&gw).await.contains(&"added-alias".to_owned())
+    })
+    .await;
     let chat = gw
-        .client
-        .post(gw.url("/v1/chat/completions"))
-        .bearer_auth(CLIENT_KEY)
-        .json(&json!({"model": "added-alias", "messages": [{"role": "user", "content": "hi"}]}))
-        .send()
-        .await
-        .expect("answers");
+        .post(
+            "/v1/chat/completions",
+            &json!({"model": "added-alias", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
     assert_eq!(chat.status(), 200, "the new alias routes");
 
     // An invalid file is rejected and the running config kept.
-    std::fs::write(&gw.config_file, "providers: { mock: { kind: nonsense } }\n").expect("write");
-    let err = gw
-        .core
-        .reload_from(Some(&gw.config_file), &MapEnv::default())
-        .expect_err("invalid config is rejected");
-    assert!(err.to_string().contains("modelgate.yaml"), "{err}");
-    assert!(err.to_string().contains("providers.mock.kind"), "{err}");
-    let ids = gw.model_ids().await;
+    std::fs::write(&file, "providers: { mock: { kind: nonsense } }\n").expect("write");
+    gw.core().signal(Signal::SIGHUP);
+    eventually("the rejection is logged", || async {
+        gw.core().log().contains("config reload rejected")
+    })
+    .await;
+    let log = gw.core().log();
+    let rejection = &log[log.find("config reload rejected").unwrap_or_default()..];
+    assert!(rejection.contains("modelgate.yaml"), "{rejection}");
+    assert!(rejection.contains("providers.mock.kind"), "{rejection}");
+    let ids = model_ids(&gw).await;
     assert!(ids.contains(&"added-alias".to_owned()), "{ids:?}");
     assert!(ids.contains(&"first-alias".to_owned()), "{ids:?}");
 
@@ -409,27 +316,16 @@ async fn reload_adds_an_alias_without_dropping_streams_split() {
     reload_keeps_running_streams(Mode::Split).await;
 }
 
-/// `modelgate facade` on its own signal: the core keeps serving, the facade alone drains and
-/// cuts its streams with an SSE error event at the deadline.
+/// `modelgate facade` on its own SIGTERM: the core keeps serving, the facade alone drains,
+/// cuts its streams with an SSE error event at the deadline, and exits.
 #[tokio::test]
 async fn facade_alone_drains_and_cuts_its_streams() {
-    let gw = Running::start(Mode::Split, 1).await;
-    let stream = gw.open_stream("mock/slow").await;
-    let (facade, grace, stop) = (gw.facade.clone(), gw.grace, gw.stop.clone());
-    let shutdown = tokio::spawn(async move {
-        let cut = drain::settle(&[facade], grace).await;
-        let _ = stop.send(true);
-        cut
-    });
-    let ready = gw.url("/health/ready");
+    let mut gw = start(Mode::Split, 1).await;
+    let stream = open_stream(&gw, "mock/slow").await;
+    gw.facade().signal(Signal::SIGTERM);
+    // The facade stops listening 1 s after the signal; these checks run within it.
     eventually("facade readiness turns 503", || async {
-        gw.client
-            .get(&ready)
-            .send()
-            .await
-            .expect("answers")
-            .status()
-            == 503
+        ready_status(&gw).await == 503
     })
     .await;
     let refused = reqwest::Client::new()
@@ -441,10 +337,6 @@ async fn facade_alone_drains_and_cuts_its_streams() {
     assert_eq!(refused.status(), 503);
     let body: Value = refused.json().await.expect("json");
     assert_eq!(body["error"]["code"], "shutting_down");
-    assert!(
-        !gw.core.drain.is_draining(),
-        "the core was not asked to stop"
-    );
 
     let text = tokio::time::timeout(DEADLINE, stream)
         .await
@@ -453,5 +345,38 @@ async fn facade_alone_drains_and_cuts_its_streams() {
     let data = sse_data(&text);
     let last: Value = serde_json::from_str(data.last().expect("events")).expect("json event");
     assert_eq!(last["error"]["code"], "shutting_down", "{text}");
-    assert_eq!(shutdown.await.expect("task"), 1);
+
+    let facade = gw.processes.facade.as_mut().expect("split mode");
+    let status = exited(facade).await;
+    assert_eq!(status.code(), Some(0), "{}", facade.log());
+    assert_eq!(cut_in(&facade.log()), 1, "{}", facade.log());
+
+    // The core was not asked to stop: still running, serving, and answering calls.
+    assert!(
+        gw.processes.core.child.try_wait().expect("wait").is_none(),
+        "the core exited:\n{}",
+        gw.core().log()
+    );
+    assert!(
+        !gw.core().log().contains("shutting down"),
+        "{}",
+        gw.core().log()
+    );
+    assert_eq!(grpc_health(&gw).await, ServingStatus::Serving as i32);
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", gw.grpc))
+        .expect("url")
+        .connect()
+        .await
+        .expect("core reachable");
+    let mut request = tonic::Request::new(ListModelsRequest {});
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {CLIENT_KEY}").parse().expect("ascii"),
+    );
+    let models = GatewayClient::new(channel)
+        .list_models(request)
+        .await
+        .expect("the core still answers")
+        .into_inner();
+    assert!(models.models.iter().any(|m| m.id == "first-alias"));
 }

@@ -1,7 +1,9 @@
-//! End-to-end tests of the whole gateway on real sockets: the facade and the
-//! core wired as `modelgate serve` wires them (in-process core) and as split
-//! `core` + `facade` processes wire them (gRPC over TCP), against the mock
-//! upstream replaying recorded provider wire data.
+//! End-to-end tests of the built `modelgate` binary on real sockets, run as users run it:
+//! `modelgate serve` (one process), and `modelgate core` + `modelgate facade` (two processes,
+//! gRPC over TCP between them), against the mock upstream replaying recorded provider wire data.
+//!
+//! A test target of `modelgate-cli` (cli/Cargo.toml), which is what lets it find the binary
+//! cargo built. No test here assembles a server in process.
 
 mod chat;
 mod client_misbehaviour;
@@ -16,4 +18,7 @@ mod model_metadata;
 mod request_id;
 mod resilience;
 mod security;
+// Starting and stopping `modelgate` processes, shared with the binary's own tests.
+#[path = "../../cli/tests/support/mod.rs"]
+mod support;
 mod tls;

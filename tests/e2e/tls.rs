@@ -1,20 +1,17 @@
-//! Native TLS (`server.tls`): HTTPS on the facade and TLS gRPC on the core, with a
-//! self-signed certificate made for the test.
+//! Native TLS (`server.tls`): `modelgate serve` answers HTTPS and TLS gRPC with a self-signed
+//! certificate made for the test, as `listen.rs` sets them up from the config.
 
 use std::time::Duration;
 
 use mock_upstream::MockUpstream;
 use modelgate::v1::ListModelsRequest;
 use modelgate::v1::gateway_client::GatewayClient;
-use modelgate_core::config::{Config, MapEnv};
-use modelgate_core::grpc::Core;
-use modelgate_facade::core_client::CoreClient;
+use nix::sys::signal::Signal;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
 
-use crate::harness::CLIENT_KEY;
+use crate::harness::{CLIENT_KEY, exited, start_process};
+use crate::support::{Launch, config_file, eventually};
 
 #[tokio::test]
 async fn https_and_grpc_over_tls_with_a_self_signed_certificate() {
@@ -28,47 +25,31 @@ async fn https_and_grpc_over_tls_with_a_self_signed_certificate() {
     let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
         .await
         .expect("mock starts");
-    let yaml = format!(
+    let (_config_dir, config) = config_file(&format!(
         "server: {{ tls: {{ cert: \"{}\", key: \"{}\" }} }}\nauth: {{ keys: [{{ name: t, key: {CLIENT_KEY} }}] }}\n\
          providers:\n  mock: {{ kind: openai, api_base: \"{}\", models: [text] }}\n",
         cert_file.display(),
         key_file.display(),
         mock.base_url()
-    );
-    let config = Config::from_yaml_str(&yaml, "tls.yaml", &MapEnv::default()).expect("valid");
-    let tls = config.server.tls.clone().expect("tls configured");
-    let core = Core::new(&config).await.expect("core");
-    let (stop, stopped) = watch::channel(false);
-    let wait = move || {
-        let mut rx = stopped.clone();
-        async move {
-            let _ = rx.wait_for(|s| *s).await;
-        }
-    };
-
-    let grpc_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let grpc = grpc_listener.local_addr().expect("addr");
-    let identity = modelgate_core::tls::identity(&tls).expect("identity");
-    tokio::spawn(modelgate_core::tls::serve(
-        grpc_listener,
-        core.routes.clone(),
-        identity,
-        wait(),
     ));
-    let http_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let http = http_listener.local_addr().expect("addr");
-    let app = modelgate_facade::server::app(
-        CoreClient::in_process(core.routes.clone(), core.local()),
-        config.server.body_limit_bytes,
-        &config.cors.allow_origins,
-    );
-    let server_tls = modelgate_facade::tls::server_config(&tls.cert, &tls.key).expect("rustls");
-    let http_task = tokio::spawn(modelgate_facade::tls::serve(
-        http_listener,
-        app,
-        server_tls,
-        wait(),
-    ));
+    let mut serve = start_process(Launch {
+        args: [
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--grpc",
+            "127.0.0.1:0",
+            "--config",
+            config.to_str().expect("utf-8 path"),
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        env: Vec::new(),
+        wait_for: vec!["http", "grpc"],
+    })
+    .await;
+    let http: std::net::SocketAddr = serve.addr("http").parse().expect("http address");
+    let grpc: std::net::SocketAddr = serve.addr("grpc").parse().expect("grpc address");
 
     // HTTPS, trusting only the test certificate.
     let client = reqwest::Client::builder()
@@ -76,6 +57,15 @@ async fn https_and_grpc_over_tls_with_a_self_signed_certificate() {
         .resolve("localhost", http)
         .build()
         .expect("client");
+    let ready = format!("https://localhost:{}/health/ready", http.port());
+    eventually("ready over https", || async {
+        client
+            .get(&ready)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    })
+    .await;
     let url = format!("https://localhost:{}/v1/chat/completions", http.port());
     let response = client
         .post(&url)
@@ -128,11 +118,10 @@ async fn https_and_grpc_over_tls_with_a_self_signed_certificate() {
         "{:?}",
         models.get_ref().models
     );
+    drop(gateway);
 
-    let _ = stop.send(true);
-    tokio::time::timeout(Duration::from_secs(10), http_task)
-        .await
-        .expect("https server stops")
-        .expect("task")
-        .expect("served");
+    // The TLS servers stop on SIGTERM like the plain ones.
+    serve.signal(Signal::SIGTERM);
+    let status = exited(&mut serve).await;
+    assert_eq!(status.code(), Some(0), "{}", serve.log());
 }

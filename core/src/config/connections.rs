@@ -42,6 +42,13 @@ pub(super) fn limits(
     Ok(limits)
 }
 
+/// `server.body_timeout_seconds`: from the end of a request's headers to the end of its body,
+/// in total (not per read, so a client trickling one byte at a time cannot hold a connection).
+pub(super) fn body_timeout(text: &str) -> Result<Duration, ConfigError> {
+    let seconds = whole("server.body_timeout_seconds", text, 1, 3_600, "e.g. 120")?;
+    Ok(Duration::from_secs(seconds))
+}
+
 fn whole(path: &str, text: &str, min: u64, max: u64, example: &str) -> Result<u64, ConfigError> {
     let fix = format!("give a whole number between {min} and {max}, {example}");
     let value: u64 = text
@@ -76,10 +83,15 @@ mod tests {
             ConnectionLimits::default().header_timeout,
             Duration::from_secs(30)
         );
+        assert_eq!(
+            load("{}\n").unwrap().server.body_timeout,
+            Duration::from_secs(120)
+        );
         let config = load(
-            "server: { header_timeout_seconds: 3, idle_timeout_seconds: 4, max_concurrent_streams: 5, max_connections: 6 }\n",
+            "server: { header_timeout_seconds: 3, idle_timeout_seconds: 4, max_concurrent_streams: 5, max_connections: 6, body_timeout_seconds: 7 }\n",
         )
         .unwrap();
+        assert_eq!(config.server.body_timeout, Duration::from_secs(7));
         let limits = config.server.connections;
         assert_eq!(limits.header_timeout, Duration::from_secs(3));
         assert_eq!(limits.idle_timeout, Duration::from_secs(4));
@@ -93,6 +105,14 @@ mod tests {
             (
                 "server: { header_timeout_seconds: 0 }\n",
                 "server.header_timeout_seconds",
+            ),
+            (
+                "server: { body_timeout_seconds: 0 }\n",
+                "server.body_timeout_seconds",
+            ),
+            (
+                "server: { body_timeout_seconds: 3601 }\n",
+                "server.body_timeout_seconds",
             ),
             (
                 "server: { idle_timeout_seconds: soon }\n",

@@ -72,6 +72,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Timeouts, stream and connection caps of both listeners (each has its own cap).
     pub connections: modelgate::connections::ConnectionLimits,
+    /// How long an HTTP client may take to send a request's body, from the end of its headers.
+    pub body_timeout: Duration,
 }
 
 /// PEM certificate chain and private key files.
@@ -90,6 +92,7 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(30),
             tls: None,
             connections: modelgate::connections::ConnectionLimits::default(),
+            body_timeout: Duration::from_secs(120),
         }
     }
 }

@@ -39,6 +39,7 @@ pub(super) struct RawServer {
     pub body_limit_mb: Option<Scalar>,
     pub shutdown_grace_seconds: Option<Scalar>,
     pub header_timeout_seconds: Option<Scalar>,
+    pub body_timeout_seconds: Option<Scalar>,
     pub idle_timeout_seconds: Option<Scalar>,
     pub max_concurrent_streams: Option<Scalar>,
     pub max_connections: Option<Scalar>,

@@ -279,6 +279,9 @@ fn server(raw: Option<RawServer>) -> Result<ServerConfig, ConfigError> {
         &raw.max_concurrent_streams,
         &raw.max_connections,
     )?;
+    if let Some(Scalar(text)) = raw.body_timeout_seconds {
+        server.body_timeout = super::connections::body_timeout(&text)?;
+    }
     if let Some(tls) = raw.tls {
         server.tls = Some(super::lifecycle::tls_files(tls)?);
     }
