@@ -7,7 +7,6 @@
 #[allow(dead_code)]
 #[path = "../e2e/harness.rs"]
 mod harness;
-#[allow(dead_code)]
 #[path = "../../cli/tests/support/mod.rs"]
 mod support;
 

@@ -320,3 +320,25 @@ fn dockerignore_keeps_the_build_inputs() {
         );
     }
 }
+
+#[test]
+fn compose_gives_modelgate_more_time_to_stop_than_its_grace_period() {
+    // Docker sends SIGKILL after `stop_grace_period`; modelgate needs its whole
+    // `shutdown_grace_seconds` (30 s by default) plus the drain before that.
+    let doc = compose();
+    let period = doc["services"]["modelgate"]["stop_grace_period"]
+        .as_str()
+        .expect("stop_grace_period set on the modelgate service");
+    let seconds: u64 = period
+        .strip_suffix('s')
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("stop_grace_period in seconds, got {period:?}"));
+    assert!(
+        seconds > 30,
+        "stop_grace_period {seconds}s leaves no time beyond the 30 s grace period"
+    );
+    assert!(
+        text("README.md").contains(&format!("stop_grace_period: {seconds}s")),
+        "the README names the compose file's stop_grace_period"
+    );
+}
