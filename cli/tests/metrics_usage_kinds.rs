@@ -9,10 +9,13 @@ mod support;
 use mock_upstream::MockUpstream;
 use prometheus_parse::{Scrape, Value};
 use serde_json::json;
-use support::{Gateway, Mode, config_file, eventually};
+use support::{DEADLINE, Gateway, Mode, config_file};
 
 const KEY: &str = "sk-metrics-kinds-client";
 const N: u32 = 2;
+
+/// A series (name, labels) and how much it must move.
+type Expected = (&'static str, Vec<(&'static str, &'static str)>, f64);
 
 async fn scrape(url: &str) -> Scrape {
     let text = reqwest::get(url)
@@ -96,7 +99,7 @@ async fn reasoning_and_cached_tokens_and_rate_limited_and_timeout_errors_are_cou
     assert!(reasoning > 0.0 && cached > 0.0, "{reasoning} {cached}");
 
     let n = f64::from(N);
-    let expected: [(&str, Vec<(&str, &str)>, f64); 4] = [
+    let expected: [Expected; 4] = [
         (
             "modelgate_tokens_total",
             vec![("provider", "mock"), ("kind", "reasoning")],
@@ -118,19 +121,24 @@ async fn reasoning_and_cached_tokens_and_rate_limited_and_timeout_errors_are_cou
             n,
         ),
     ];
-    eventually("counters settle", || async {
-        let now = scrape(&metrics).await;
-        expected.iter().all(|(name, labels, by)| {
-            value(&now, name, labels) - value(&before, name, labels) >= *by
-        })
-    })
-    .await;
-    let after = scrape(&metrics).await;
-    for (name, labels, by) in &expected {
-        assert_eq!(
-            value(&after, name, labels) - value(&before, name, labels),
-            *by,
-            "{name} {labels:?}"
-        );
-    }
+    // Requests are counted when their stream is dropped, a moment after the client read the
+    // end: poll until every series has moved by exactly its amount, or report what did not.
+    let moved = |now: &Scrape| -> Vec<String> {
+        expected
+            .iter()
+            .filter_map(|(name, labels, by)| {
+                let got = value(now, name, labels) - value(&before, name, labels);
+                (got != *by).then(|| format!("{name} {labels:?}: moved by {got}, want {by}"))
+            })
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + DEADLINE;
+    let wrong = loop {
+        let wrong = moved(&scrape(&metrics).await);
+        if wrong.is_empty() || std::time::Instant::now() > deadline {
+            break wrong;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }
