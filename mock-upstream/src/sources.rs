@@ -145,7 +145,7 @@ pub const SOURCES: &[Source] = &[
     entry("openai", "chat", "content-filter", ANY, 400, Documented, &[], "Microsoft Learn, Azure OpenAI content filtering (MicrosoftDocs/azure-ai-docs concepts/content-filter.md)"),
     entry("openai", "chat", "fail-N-STATUS[-tag]", ANY, 0, Synthetic, &[], "the first N requests fail (429: the recorded OpenRouter 429; 500: documented; 503: HTML; 408), then `text`"),
     entry("openai", "chat", "fail-N-429-retry-after[-tag]", ANY, 429, Documented, &[], "as error-429-retry-after for the first N requests, then `text`"),
-    entry("openai", "chat", "throttle-ms-N-MS[-tag]", ANY, 429, Documented, &["openai-compatible/openrouter-error-429.json"], "header retry-after-ms: MS not recorded: the header the official OpenAI SDKs read before retry-after (openai-python _base_client.py); body recorded (OpenRouter); then `text`"),
+    entry("openai", "chat", "throttle-ms-N-MS[-tag]", ANY, 429, Documented, &[], "as error-429 (body recorded, OpenRouter) for the first N requests with header retry-after-ms: MS, not recorded: the header the official OpenAI SDKs read before retry-after (openai-python _base_client.py); then `text`"),
     entry("openai", "chat", "slow-first-MS[-tag]", ANY, 200, Synthetic, &[], "the `text` answer after MS ms of silence"),
     framed(entry("openai", "chat", "slow", YES, 200, Recorded, TEXT_STREAM, "200 ms between events"), Framing::Paced),
     entry("openai", "chat", "reset", YES, 200, Synthetic, &[], "3 recorded `text` events, then a connection reset"),
