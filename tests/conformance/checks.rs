@@ -82,7 +82,7 @@ fn scenarios(cap: Cap, spec: &Spec) -> Vec<(&'static str, &'static str, bool)> {
         Cap::Errors => spec
             .errors
             .iter()
-            .flat_map(|(m, _, _)| [chat(m, false), chat(m, true)])
+            .flat_map(|f| [chat(f.model, false), chat(f.model, true)])
             .collect(),
         Cap::MalformedUpstream => vec![
             chat(spec.malformed_model, true),
@@ -455,53 +455,94 @@ async fn usage(spec: &Spec, gw: &Gateway) -> Check {
     Ok(())
 }
 
+/// Posts a chat request that must fail; returns (status, the `error` object, the
+/// `x-modelgate-provider` header).
+async fn failure(gw: &Gateway, body: Value) -> Result<(u16, Value, String), String> {
+    let resp = gw.post("/v1/chat/completions", &body).await?;
+    let status = resp.status().as_u16();
+    let provider = resp
+        .headers()
+        .get("x-modelgate-provider")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = resp.text().await.map_err(|e| format!("body: {e}"))?;
+    let body: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("status {status}: error body not JSON ({e}): {text}"))?;
+    let mut keys: Vec<&str> = body
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    ensure!(
+        keys == ["error"],
+        "status {status}: not an error body: {body}"
+    );
+    keys = body["error"]
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    keys.sort_unstable();
+    ensure!(
+        keys == ["code", "message", "param", "type"],
+        "status {status}: error fields {keys:?} are not OpenAI's four: {body}"
+    );
+    ensure!(
+        nonempty(&body["error"]["message"]),
+        "status {status}: empty message: {body}"
+    );
+    Ok((status, body["error"].clone(), provider))
+}
+
 async fn errors(spec: &Spec, gw: &Gateway) -> Check {
-    for (m, want_status, want_code) in &spec.errors {
+    for want in &spec.errors {
+        let m = want.model;
         for stream in [false, true] {
-            let (status, text) = chat(
+            let (status, err, provider) = failure(
                 gw,
                 json!({"model": model(spec, m), "stream": stream, "messages": user("hi")}),
             )
             .await?;
             ensure!(
-                status == *want_status,
-                "{m} stream={stream}: status {status} != {want_status}: {text}"
+                status == want.status,
+                "{m} stream={stream}: status {status} != {}: {err}",
+                want.status
             );
-            let body: Value = serde_json::from_str(&text)
-                .map_err(|e| format!("{m}: error body not JSON ({e}): {text}"))?;
-            let err = &body["error"];
+            let got = (&err["type"], &err["code"], &err["param"]);
+            let expected = (json!(want.kind), json!(want.code), json!(want.param));
             ensure!(
-                nonempty(&err["message"]) && nonempty(&err["type"]),
-                "{m}: error shape: {body}"
+                got == (&expected.0, &expected.1, &expected.2),
+                "{m} stream={stream}: (type, code, param) {got:?} != {expected:?}: {err}"
             );
+            // The upstream's words are kept; who said them is in the header.
             ensure!(
-                err.get("param").is_some() && err.get("code").is_some(),
-                "{m}: error lacks param/code: {body}"
+                provider == spec.name,
+                "{m} stream={stream}: x-modelgate-provider {provider:?} != {:?}",
+                spec.name
             );
-            if let Some(code) = want_code {
-                ensure!(err["code"] == *code, "{m}: code {} != {code}", err["code"]);
-            }
         }
     }
     Ok(())
 }
 
+/// Bytes that are not the provider's format, before any chunk: a real status (README: failures
+/// before the first token are real statuses), 502 as for any failing upstream, in a message
+/// modelgate writes that names the upstream; then the next request is served.
 async fn malformed(spec: &Spec, gw: &Gateway) -> Check {
-    let (status, text) = chat(
+    let (status, err, provider) = failure(
         gw,
         json!({"model": model(spec, spec.malformed_model), "stream": true, "messages": user("hi")}),
     )
     .await?;
-    let clean_error = match status {
-        200 => text.trim_end().ends_with('}') && text.contains("data: {\"error\""),
-        500..=599 => {
-            serde_json::from_str::<Value>(&text).is_ok_and(|v| v["error"]["message"].is_string())
-        }
-        _ => false,
-    };
+    ensure!(status == 502, "status {status} != 502: {err}");
     ensure!(
-        clean_error,
-        "malformed upstream data did not end in a clean error: {status} {text}"
+        err == json!({"message": spec.malformed_message, "type": "api_error", "code": null, "param": null}),
+        "error {err} != message {:?}, type api_error, code and param null",
+        spec.malformed_message
+    );
+    ensure!(
+        provider == spec.name,
+        "x-modelgate-provider {provider:?} != {:?}",
+        spec.name
     );
     let (m, _) = &spec.text_stream;
     stream_ok(

@@ -1,17 +1,14 @@
-//! One gateway (serve mode, port 0) in front of one mock upstream that
-//! speaks every provider's API under its own path prefix.
+//! The built `modelgate` binary (`modelgate serve`, ports the kernel picks) in front of one
+//! mock upstream that speaks every provider's API under its own path prefix. The mock runs in
+//! this process: it plays the providers, and what it received is what the gateway sent.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use mock_upstream::MockUpstream;
-use modelgate_core::config::{Config, MapEnv};
-use modelgate_core::grpc::{self, Core};
-use modelgate_facade::core_client::CoreClient;
-use modelgate_facade::server;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::adapters::Spec;
+use crate::support::{self, Mode};
 
 pub const CLIENT_KEY: &str = "sk-conformance-client";
 /// Every provider entry uses this key, so checks can assert where it goes.
@@ -22,14 +19,16 @@ pub struct Gateway {
     pub grpc: SocketAddr,
     pub mock: MockUpstream,
     pub client: reqwest::Client,
-    _stop: watch::Sender<bool>,
+    /// The `modelgate serve` process (killed on drop) and the config file it read.
+    pub process: support::Gateway,
+    _dir: tempfile::TempDir,
 }
 
 impl Gateway {
-    pub async fn start(specs: &[Spec]) -> Self {
+    pub async fn start(specs: &[Spec]) -> Result<Self, String> {
         let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
             .await
-            .expect("mock upstream starts");
+            .map_err(|e| format!("mock upstream does not start: {e}"))?;
         let mut yaml = format!(
             "auth:\n  keys:\n    - {{ name: conformance, key: {CLIENT_KEY} }}\nproviders:\n"
         );
@@ -40,34 +39,20 @@ impl Gateway {
                 (spec.provider_yaml)(&mock)
             ));
         }
-        let config = Config::from_yaml_str(&yaml, "conformance.yaml", &MapEnv::from_pairs(&[]))
-            .unwrap_or_else(|e| panic!("conformance config invalid: {e}\n{yaml}"));
-        let core = Core::new(&config).await.expect("core builds");
-        let (stop, stopped) = watch::channel(false);
-        let wait = move || {
-            let mut rx = stopped.clone();
-            async move {
-                let _ = rx.wait_for(|s| *s).await;
-            }
-        };
-        let grpc_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let grpc = grpc_listener.local_addr().expect("addr");
-        let app = server::app(
-            CoreClient::in_process(core.routes.clone(), core.local()),
-            config.server.body_limit_bytes,
-            &config.cors.allow_origins,
-        );
-        tokio::spawn(grpc::serve(grpc_listener, core.routes, wait()));
-        let http_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let http = http_listener.local_addr().expect("addr");
-        tokio::spawn(server::serve(http_listener, app, wait()));
-        Self {
+        let (dir, file) = support::config_file(&yaml);
+        let process = launch(file)
+            .await
+            .map_err(|e| format!("modelgate serve did not start: {e}\nconfig:\n{yaml}"))?;
+        let http = process.http_addr().parse().map_err(|e| format!("{e}"))?;
+        let grpc = process.grpc_addr().parse().map_err(|e| format!("{e}"))?;
+        Ok(Self {
             http,
             grpc,
             mock,
             client: reqwest::Client::new(),
-            _stop: stop,
-        }
+            process,
+            _dir: dir,
+        })
     }
 
     pub async fn post(
@@ -83,4 +68,18 @@ impl Gateway {
             .await
             .map_err(|e| format!("gateway did not answer: {e}"))
     }
+}
+
+/// Starts `modelgate serve` from `config` and waits until it is ready. Starting blocks (it
+/// reads the process's output), so it runs off this runtime, which keeps the mock answering.
+async fn launch(config: PathBuf) -> Result<support::Gateway, String> {
+    tokio::task::spawn_blocking(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(|rt| rt.block_on(support::Gateway::start(Mode::Serve, &config, &[])))
+            .map_err(|e| format!("runtime: {e}"))
+    })
+    .await
+    .map_err(|e| format!("{e}"))?
 }

@@ -1,14 +1,21 @@
 //! Adapter conformance: every provider adapter runs the same capability
-//! checks through the real facade and core, against the mock upstream
-//! replaying that provider's recorded wire data. Prints one table (rows:
-//! capabilities, columns: adapters) and fails if any declared capability
-//! fails. Each cell says what the mock's answers it used rest on (the mock's
-//! source table): `recorded`, `documented`, `quoted`, `borrowed (from …)` or
-//! `synthetic`.
+//! checks through the built `modelgate` binary (`modelgate serve`), against
+//! the mock upstream replaying that provider's recorded wire data. Every
+//! check looks only at the wire: the HTTP and gRPC answers, and the requests
+//! the mock received. Prints one table (rows: capabilities, columns:
+//! adapters) and fails if any declared capability fails. Each cell says what
+//! the mock's answers it used rest on (the mock's source table): `recorded`,
+//! `documented`, `quoted`, `borrowed (from …)` or `synthetic`.
+//!
+//! A test target of `modelgate-cli` (cli/Cargo.toml), which is what lets it
+//! find the binary cargo built.
 
 mod adapters;
 mod checks;
 mod gateway;
+// Starting and stopping `modelgate` processes, shared with the binary's own tests.
+#[path = "../../cli/tests/support/mod.rs"]
+mod support;
 
 use std::process::ExitCode;
 
@@ -30,7 +37,13 @@ fn main() -> ExitCode {
 }
 
 async fn run() -> ExitCode {
-    let gw = std::sync::Arc::new(gateway::Gateway::start(&adapters::all()).await);
+    let gw = match gateway::Gateway::start(&adapters::all()).await {
+        Ok(gw) => std::sync::Arc::new(gw),
+        Err(why) => {
+            println!("conformance: {why}");
+            return ExitCode::FAILURE;
+        }
+    };
     let specs = adapters::all();
     let mut rows: Vec<(Cap, Vec<String>)> = Cap::ALL.iter().map(|c| (*c, Vec::new())).collect();
     let (mut passed, mut failed) = (0, 0);
@@ -83,6 +96,9 @@ async fn run() -> ExitCode {
     println!();
     for f in &failures {
         println!("FAILED {f}");
+    }
+    if !failures.is_empty() {
+        println!("modelgate's log:\n{}", gw.process.log());
     }
     println!("conformance: {passed} passed, {failed} failed");
     if failed == 0 {

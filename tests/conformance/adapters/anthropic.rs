@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Spec, fixture_json, sse_payloads};
+use super::{IR, Spec, fails, fixture_json, sse_payloads};
 use crate::checks::Cap;
 use crate::gateway::PROVIDER_KEY;
 
@@ -111,17 +111,33 @@ pub fn spec() -> Option<Spec> {
         reasoning_model: "thinking",
         usage: ("text", prompt, completion),
         errors: vec![
-            ("error-400", 400, None),
-            ("error-401", 401, Some("invalid_api_key")),
-            ("error-404", 404, Some("model_not_found")),
-            ("error-429", 429, Some("rate_limit_exceeded")),
-            ("error-500", 502, None),
-            ("error-529", 503, None),
+            // Anthropic names no code or field for this one.
+            fails("error-400", 400, IR, None, None),
+            fails("error-401", 401, IR, Some("invalid_api_key"), None),
+            fails("error-404", 404, IR, Some("model_not_found"), None),
+            fails(
+                "error-429",
+                429,
+                "rate_limit_error",
+                Some("rate_limit_exceeded"),
+                None,
+            ),
+            fails("error-500", 502, "api_error", None, None),
+            // Overloaded is the one failure that stays 503.
+            fails("error-529", 503, "api_error", None, None),
             // Non-streamed: HTTP 529; streamed: HTTP 200 then an `error` event first.
-            ("overloaded", 503, None),
-            ("context-too-long", 400, Some("context_length_exceeded")),
+            fails("overloaded", 503, "api_error", None, None),
+            // As OpenAI names it: the messages are too long.
+            fails(
+                "context-too-long",
+                400,
+                IR,
+                Some("context_length_exceeded"),
+                Some("messages"),
+            ),
         ],
         malformed_model: "garbage",
+        malformed_message: "upstream `anthropic` sent a malformed stream: upstream stream is not valid UTF-8 text",
         slow_model: "slow",
         chat_path: "/anthropic/v1/messages",
         image_sent: |body| {

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{Spec, fixture, fixture_json, sse_payloads};
+use super::{IR, Spec, fails, fixture, fixture_json, sse_payloads};
 use crate::checks::Cap;
 use crate::gateway::PROVIDER_KEY;
 
@@ -83,14 +83,29 @@ pub fn spec() -> Option<Spec> {
             usage["completion_tokens"].as_u64().unwrap_or(0),
         ),
         errors: vec![
-            ("content-filter", 400, Some("content_filter")),
-            ("error-401", 401, Some("invalid_api_key")),
-            ("error-404", 404, Some("model_not_found")),
-            ("error-429", 429, Some("rate_limit_exceeded")),
-            ("error-500", 502, None),
-            ("error-503-html", 503, None),
+            fails(
+                "content-filter",
+                400,
+                IR,
+                Some("content_filter"),
+                Some("prompt"),
+            ),
+            fails("error-401", 401, IR, Some("invalid_api_key"), None),
+            // Azure's DeploymentNotFound.
+            fails("error-404", 404, IR, Some("model_not_found"), None),
+            fails(
+                "error-429",
+                429,
+                "rate_limit_error",
+                Some("rate_limit_exceeded"),
+                None,
+            ),
+            fails("error-500", 502, "server_error", None, None),
+            // An HTML page: no type or code to keep; 503 because the upstream said 503.
+            fails("error-503-html", 503, "api_error", None, None),
         ],
         malformed_model: "garbage",
+        malformed_message: "upstream `azure` sent a malformed stream: upstream stream is not valid UTF-8 text",
         slow_model: "slow",
         chat_path: "/openai/deployments/",
         image_sent: |body| {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Spec, fixture_json, sse_payloads};
+use super::{IR, Spec, fails, fixture_json, sse_payloads};
 use crate::checks::Cap;
 use crate::gateway::PROVIDER_KEY;
 
@@ -98,14 +98,28 @@ pub fn spec() -> Option<Spec> {
         usage: ("text", prompt, completion),
         errors: vec![
             // Gemini answers a bad key with 400 API_KEY_INVALID; clients need 401.
-            ("error-401", 401, Some("invalid_api_key")),
-            ("error-403", 403, None),
-            ("error-404", 404, Some("model_not_found")),
-            ("error-429", 429, Some("rate_limit_exceeded")),
-            ("error-503", 503, None),
-            ("context-too-long", 400, Some("context_length_exceeded")),
+            fails("error-401", 401, IR, Some("invalid_api_key"), None),
+            fails("error-403", 403, "permission_error", None, None),
+            fails("error-404", 404, IR, Some("model_not_found"), None),
+            fails(
+                "error-429",
+                429,
+                "rate_limit_error",
+                Some("rate_limit_exceeded"),
+                None,
+            ),
+            fails("error-503", 503, "api_error", None, None),
+            // As OpenAI names it: the messages are too long.
+            fails(
+                "context-too-long",
+                400,
+                IR,
+                Some("context_length_exceeded"),
+                Some("messages"),
+            ),
         ],
         malformed_model: "garbage",
+        malformed_message: "upstream `gemini` sent a malformed stream: upstream stream is not valid UTF-8 text",
         slow_model: "slow",
         chat_path: "enerateContent",
         image_sent: |body| {

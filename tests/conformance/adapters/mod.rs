@@ -35,10 +35,12 @@ pub struct Spec {
     pub reasoning_model: &'static str,
     /// Streamed usage: model, prompt tokens, completion tokens.
     pub usage: (&'static str, u64, u64),
-    /// Failing models: model, HTTP status the client must see, OpenAI `code` if any.
-    pub errors: Vec<(&'static str, u16, Option<&'static str>)>,
+    /// Failing models and the error each must give the client, streamed or not.
+    pub errors: Vec<Failure>,
     /// A model whose stream is not valid provider data.
     pub malformed_model: &'static str,
+    /// The message modelgate writes for it (a 502 before any chunk; code and param null).
+    pub malformed_message: &'static str,
     /// A model whose stream is slow enough to walk away from.
     pub slow_model: &'static str,
     /// A part of the upstream path every chat call has (to find it in the mock's log).
@@ -52,6 +54,39 @@ pub struct Spec {
     pub tool_definition_sent: fn(&Value) -> bool,
     /// Embeddings model and the first value of the first vector.
     pub embeddings: Option<(&'static str, f32)>,
+}
+
+/// An upstream failure and the OpenAI error the client gets for it: the same status and body
+/// fields whether the request streamed or not (it fails before the first chunk).
+#[derive(Clone)]
+pub struct Failure {
+    /// The mock's scenario model.
+    pub model: &'static str,
+    pub status: u16,
+    /// The error body's `type`, `code` and `param`, exactly (`None`: null).
+    pub kind: &'static str,
+    pub code: Option<&'static str>,
+    pub param: Option<&'static str>,
+}
+
+/// OpenAI's `type` for a request the upstream refused.
+pub const IR: &str = "invalid_request_error";
+
+/// Shorthand for a [`Failure`] row.
+pub const fn fails(
+    model: &'static str,
+    status: u16,
+    kind: &'static str,
+    code: Option<&'static str>,
+    param: Option<&'static str>,
+) -> Failure {
+    Failure {
+        model,
+        status,
+        kind,
+        code,
+        param,
+    }
 }
 
 /// Every adapter, in the table's column order.

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Spec, fixture, fixture_json};
+use super::{IR, Spec, fails, fixture, fixture_json};
 use crate::checks::Cap;
 use crate::gateway::PROVIDER_KEY;
 
@@ -91,12 +91,26 @@ pub fn spec() -> Option<Spec> {
             last["eval_count"].as_u64().unwrap_or(0),
         ),
         errors: vec![
-            ("error-400", 400, None),
-            ("error-400-think", 400, Some("unsupported_value")),
-            ("error-404", 404, Some("model_not_found")),
-            ("error-500", 502, None),
+            // "does not support tools": the request field at fault is named.
+            fails(
+                "error-400",
+                400,
+                IR,
+                Some("unsupported_parameter"),
+                Some("tools"),
+            ),
+            fails(
+                "error-400-think",
+                400,
+                IR,
+                Some("unsupported_value"),
+                Some("reasoning_effort"),
+            ),
+            fails("error-404", 404, IR, Some("model_not_found"), None),
+            fails("error-500", 502, "api_error", None, None),
         ],
         malformed_model: "garbage",
+        malformed_message: "upstream `ollama` sent malformed JSON: expected value at line 1 column 1",
         slow_model: "slow",
         chat_path: "/ollama/api/chat",
         image_sent: |body| {

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Spec, fixture_json, sse_payloads};
+use super::{IR, Spec, fails, fixture_json, sse_payloads};
 use crate::checks::Cap;
 use crate::gateway::PROVIDER_KEY;
 
@@ -42,13 +42,28 @@ pub fn spec() -> Option<Spec> {
             usage["completion_tokens"].as_u64().unwrap_or(0),
         ),
         errors: vec![
-            ("error-400", 400, None),
-            ("error-401", 401, Some("invalid_api_key")),
-            ("error-404", 404, Some("model_not_found")),
-            ("error-429", 429, Some("rate_limit_exceeded")),
-            ("error-500", 502, None),
+            // OpenAI's own fields, passed through.
+            fails(
+                "error-400",
+                400,
+                IR,
+                Some("unsupported_parameter"),
+                Some("max_tokens"),
+            ),
+            fails("error-401", 401, IR, Some("invalid_api_key"), None),
+            fails("error-404", 404, IR, Some("model_not_found"), None),
+            fails(
+                "error-429",
+                429,
+                "rate_limit_error",
+                Some("rate_limit_exceeded"),
+                None,
+            ),
+            // A 5xx is a bad gateway (502) that keeps the upstream's type.
+            fails("error-500", 502, "server_error", None, None),
         ],
         malformed_model: "garbage",
+        malformed_message: "upstream `openai` sent a malformed stream: upstream stream is not valid UTF-8 text",
         slow_model: "slow",
         chat_path: "/chat/completions",
         image_sent: |body| {

@@ -253,6 +253,10 @@ fn classify(status: Option<u16>, error: &WireError) -> GatewayError {
         }
     };
     err.code = code.map(str::to_owned);
+    if code == Some("context_length_exceeded") {
+        // As OpenAI (and the Gemini adapter) name it: the messages are what is too long.
+        err.param = Some("messages".to_owned());
+    }
     err
 }
 
@@ -441,8 +445,8 @@ mod tests {
             ),
         );
         assert_eq!(
-            (err.http_status(), err.code.as_deref()),
-            (400, Some("context_length_exceeded"))
+            (err.http_status(), err.code.as_deref(), err.param.as_deref()),
+            (400, Some("context_length_exceeded"), Some("messages"))
         );
         let err = upstream_error("a", 502, b"<html>bad gateway</html>");
         assert_eq!(
