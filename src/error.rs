@@ -14,6 +14,9 @@ const META_HTTP: &str = "x-modelgate-http-status";
 const META_RETRY_AFTER: &str = "retry-after";
 const META_RETRY_AFTER_MS: &str = "retry-after-ms";
 
+/// The OpenAI `code` of [`ErrorKind::UnsupportedByProvider`].
+pub const UNSUPPORTED_BY_PROVIDER: &str = "unsupported_by_provider";
+
 /// Whether a metadata key is a response header the facade passes on to HTTP clients
 /// (`x-ratelimit-*`, and `x-modelgate-*` other than the error fields above).
 pub fn is_forwarded_header(key: &str) -> bool {
@@ -27,6 +30,9 @@ pub fn is_forwarded_header(key: &str) -> bool {
 pub enum ErrorKind {
     /// Malformed or invalid request.
     InvalidRequest,
+    /// A valid request its provider cannot serve (embeddings from Anthropic): told apart from
+    /// [`ErrorKind::InvalidRequest`], whose gRPC code it shares, by its `code`.
+    UnsupportedByProvider,
     /// Missing or unknown client key.
     Unauthenticated,
     /// The key may not use this model.
@@ -55,9 +61,16 @@ struct Row {
 }
 
 /// The table itself: one row per kind.
-const TABLE: [Row; 10] = [
+const TABLE: [Row; 11] = [
     row(
         ErrorKind::InvalidRequest,
+        400,
+        Code::InvalidArgument,
+        "invalid_request_error",
+    ),
+    // After `InvalidRequest`: a bare INVALID_ARGUMENT from another server is an invalid request.
+    row(
+        ErrorKind::UnsupportedByProvider,
         400,
         Code::InvalidArgument,
         "invalid_request_error",
@@ -119,8 +132,11 @@ const fn row(kind: ErrorKind, http: u16, grpc: Code, openai_type: &'static str) 
 
 impl ErrorKind {
     fn row(self) -> &'static Row {
-        // Every kind has exactly one row; the fallback is never reached.
-        TABLE.iter().find(|r| r.kind == self).unwrap_or(&TABLE[9])
+        // Every kind has exactly one row; the fallback (`Internal`) is never reached.
+        TABLE
+            .iter()
+            .find(|r| r.kind == self)
+            .unwrap_or(&TABLE[TABLE.len() - 1])
     }
 
     /// Default HTTP status of this kind.
@@ -144,7 +160,19 @@ impl ErrorKind {
             ErrorKind::NotFound => Some("model_not_found"),
             ErrorKind::RateLimited => Some("rate_limit_exceeded"),
             ErrorKind::Unauthenticated => Some("invalid_api_key"),
+            ErrorKind::UnsupportedByProvider => Some(UNSUPPORTED_BY_PROVIDER),
             _ => None,
+        }
+    }
+
+    /// The kind of a status with gRPC code `code` and OpenAI code `openai_code`: kinds that
+    /// share a gRPC code are told apart by their OpenAI code.
+    fn from_status_codes(code: Code, openai_code: Option<&str>) -> Self {
+        match (Self::from_grpc_code(code), openai_code) {
+            (ErrorKind::InvalidRequest, Some(UNSUPPORTED_BY_PROVIDER)) => {
+                ErrorKind::UnsupportedByProvider
+            }
+            (kind, _) => kind,
         }
     }
 
@@ -322,14 +350,15 @@ impl GatewayError {
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };
-        let kind = ErrorKind::from_grpc_code(status.code());
+        let code = text(META_CODE);
+        let kind = ErrorKind::from_status_codes(status.code(), code.as_deref());
         let http = text(META_HTTP)
             .and_then(|s| s.parse::<u16>().ok())
             .filter(|s| (400..=599).contains(s) && *s != kind.http_status());
         let mut err = Self {
             kind,
             message: status.message().to_owned(),
-            code: text(META_CODE),
+            code,
             param: text(META_PARAM),
             openai_type: text(META_TYPE).filter(|t| t != kind.openai_type()),
             http_status: http,
@@ -394,13 +423,30 @@ mod tests {
     #[test]
     fn every_kind_round_trips_through_a_status() {
         for row in &TABLE {
+            // A kind sharing its gRPC code with another travels with its own code.
             let err = GatewayError::new(row.kind, "boom")
-                .with_code("some_code")
+                .with_code(row.kind.default_code().unwrap_or("some_code"))
                 .with_param("messages[0].role");
             let back = GatewayError::from_status(&err.to_status());
             assert_eq!(back, err, "{:?}", row.kind);
             assert_eq!(back.http_status(), row.http);
         }
+    }
+
+    #[test]
+    fn unsupported_by_provider_keeps_its_kind_through_a_status() {
+        let err = GatewayError::new(ErrorKind::UnsupportedByProvider, "no embeddings")
+            .with_code(UNSUPPORTED_BY_PROVIDER)
+            .with_param("model");
+        let status = err.to_status();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let back = GatewayError::from_status(&status);
+        assert_eq!(back, err);
+        assert_eq!(back.http_status(), 400);
+        assert_eq!(back.openai_type(), "invalid_request_error");
+        // A bare INVALID_ARGUMENT stays an invalid request.
+        let plain = GatewayError::from_status(&Status::invalid_argument("bad"));
+        assert_eq!(plain.kind, ErrorKind::InvalidRequest);
     }
 
     #[test]

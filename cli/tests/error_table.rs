@@ -27,7 +27,9 @@ use modelgate::error::ErrorKind;
 use modelgate::v1::content_part::Part;
 use modelgate::v1::gateway_client::GatewayClient;
 use modelgate::v1::message::Content;
-use modelgate::v1::{ChatCompletionRequest, ContentPart, ContentParts, ImageUrl, Message, Role};
+use modelgate::v1::{
+    ChatCompletionRequest, ContentPart, ContentParts, EmbedRequest, ImageUrl, Message, Role,
+};
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 use support::{Gateway, Mode, config_file, eventually};
@@ -69,6 +71,8 @@ enum Case {
     UpstreamTimeout,
     /// An image URL on loopback for a provider modelgate fetches images for (Ollama).
     ImageNotFetchable,
+    /// Embeddings from an Anthropic model: Anthropic has no embeddings API.
+    UnsupportedByProvider,
     Redirect,
     /// A gRPC method the core does not have (gRPC only: over HTTP an unknown route is 404).
     UnknownRpc,
@@ -79,7 +83,7 @@ enum Case {
 }
 
 /// The cases [`error_table`] runs on one gateway; the last two need their own.
-const SHARED_GATEWAY: [Case; 17] = [
+const SHARED_GATEWAY: [Case; 18] = [
     Case::MalformedJson,
     Case::InvalidField,
     Case::UpstreamInvalid,
@@ -95,6 +99,7 @@ const SHARED_GATEWAY: [Case; 17] = [
     Case::Unreachable,
     Case::UpstreamTimeout,
     Case::ImageNotFetchable,
+    Case::UnsupportedByProvider,
     Case::Redirect,
     Case::UnknownRpc,
 ];
@@ -144,6 +149,7 @@ const fn expect(
 
 const MALFORMED: &str = "malformed JSON, invalid field";
 const UNAVAILABLE_ROW: &str = "upstream unreachable or 5xx";
+const UNSUPPORTED_ROW: &str = "provider does not support the operation (embeddings on Anthropic)";
 
 impl Case {
     fn expect(self) -> Expect {
@@ -262,6 +268,16 @@ impl Case {
                     Some("image_url_not_fetchable"),
                 )
             },
+            Case::UnsupportedByProvider => Expect {
+                param: Some("model"),
+                ..expect(
+                    UNSUPPORTED_ROW,
+                    400,
+                    Code::InvalidArgument,
+                    "invalid_request_error",
+                    Some("unsupported_by_provider"),
+                )
+            },
             Case::Redirect => expect(
                 "upstream answered with a redirect",
                 502,
@@ -305,6 +321,7 @@ fn wire_cases(kind: ErrorKind) -> &'static [Case] {
             Case::UpstreamInvalid,
             Case::ImageNotFetchable,
         ],
+        ErrorKind::UnsupportedByProvider => &[Case::UnsupportedByProvider],
         ErrorKind::Unauthenticated => &[Case::MissingKey, Case::UnknownKey],
         ErrorKind::PermissionDenied => &[Case::NotAllowed],
         ErrorKind::NotFound => &[Case::UnknownModel],
@@ -326,8 +343,9 @@ fn wire_cases(kind: ErrorKind) -> &'static [Case] {
     }
 }
 
-const KINDS: [ErrorKind; 10] = [
+const KINDS: [ErrorKind; 11] = [
     ErrorKind::InvalidRequest,
+    ErrorKind::UnsupportedByProvider,
     ErrorKind::Unauthenticated,
     ErrorKind::PermissionDenied,
     ErrorKind::NotFound,
@@ -445,6 +463,11 @@ async fn http_answer(case: Case, ctx: &Ctx) -> Option<reqwest::Response> {
                 {"type": "image_url", "image_url": {"url": PRIVATE_IMAGE}},
             ]}]}),
         ),
+        Case::UnsupportedByProvider => ctx
+            .http
+            .post(ctx.gw.url("/v1/embeddings"))
+            .bearer_auth(KEY)
+            .json(&json!({"model": "claude/m", "input": "hi"})),
         Case::Redirect => ctx.chat(Some(KEY), &chat_body("redir/m")),
         Case::UnknownRpc | Case::Draining | Case::TooManyConnections => return None,
     };
@@ -497,6 +520,22 @@ async fn grpc_answer(case: Case, ctx: &Ctx) -> Option<Status> {
             };
             ctx.grpc_chat(Some(KEY), grpc_request("ol/llava", vec![message]))
                 .await
+        }
+        Case::UnsupportedByProvider => {
+            let mut request = tonic::Request::new(EmbedRequest {
+                model: "claude/m".to_owned(),
+                input: vec!["hi".to_owned()],
+                ..Default::default()
+            });
+            request.metadata_mut().insert(
+                "authorization",
+                format!("Bearer {KEY}").parse().expect("metadata"),
+            );
+            let mut client = ctx.grpc.clone();
+            client
+                .embed(request)
+                .await
+                .expect_err("Anthropic has no embeddings")
         }
         Case::Redirect => ctx.grpc_chat(Some(KEY), chat("redir/m")).await,
         Case::UnknownRpc => unknown_rpc(ctx).await,
@@ -618,7 +657,7 @@ fn check_grpc(what: &str, status: &Status, want: &Expect, out: &mut Vec<String>)
 }
 
 /// Providers for every case: the mock (and a narrow timeout on it), an Ollama provider for
-/// image fetching, a port nothing listens on, and a redirecting server.
+/// image fetching, an Anthropic one for embeddings it cannot serve, a port nothing listens on, and a redirecting server.
 fn config(mock: &MockUpstream, down: &str, redirect: &str) -> String {
     let base = mock.base_url();
     format!(
@@ -632,6 +671,7 @@ providers:
   mock: {{ kind: openai, api_base: \"{base}\", api_key: sk-up-0123456789, models: [text, error-400, error-429, error-500, error-503-html] }}
   slow: {{ kind: openai, api_base: \"{base}\", api_key: sk-up-0123456789, models: [hang], timeout: 1 }}
   ol: {{ kind: ollama, api_base: \"{base}\", models: [llava] }}
+  claude: {{ kind: anthropic, api_base: \"{base}\", api_key: sk-ant-up-0123456789, models: [m] }}
   down: {{ kind: openai, api_base: \"{down}/v1\", api_key: sk-up-0123456789, models: [m] }}
   redir: {{ kind: openai, api_base: \"{redirect}/v1\", api_key: sk-up-0123456789, models: [m] }}
 "

@@ -15,6 +15,7 @@ use modelgate::v1::{
 use serde_json::json;
 
 use crate::auth::{self, Caller};
+use crate::providers::Operation;
 use crate::router::Target;
 use crate::service::CoreState;
 
@@ -78,13 +79,16 @@ pub async fn check(
         .with_code("rate_limit_exceeded")
         .with_retry_after(wait));
     }
-    let embedding = state.discovery.metadata(model).r#type.as_deref() == Some("embedding");
+    let operation = match state.discovery.metadata(model).r#type.as_deref() {
+        Some("embedding") => Operation::Embeddings,
+        _ => Operation::Chat,
+    };
     let checks = route
         .candidates
         .iter()
         .take(MAX_DEPLOYMENTS)
         .map(|target| async move {
-            let outcome = tokio::time::timeout(CHECK_TIMEOUT, call(target, embedding)).await;
+            let outcome = tokio::time::timeout(CHECK_TIMEOUT, call(model, target, operation)).await;
             let error = match outcome {
                 Ok(Ok(())) => None,
                 Ok(Err(err)) => Some(state.secrets.scrub(err).message),
@@ -108,9 +112,11 @@ pub async fn check(
     Ok(results)
 }
 
-/// The smallest request of the deployment's kind: one token of chat, or one embedding.
-async fn call(target: &Target, embedding: bool) -> Result<(), GatewayError> {
-    if embedding {
+/// The smallest request of the deployment's kind: one token of chat, or one embedding. A
+/// deployment whose provider does not support that operation is unhealthy without a call.
+async fn call(model: &str, target: &Target, operation: Operation) -> Result<(), GatewayError> {
+    crate::resilience::supported::check(model, target, operation)?;
+    if operation == Operation::Embeddings {
         let request = EmbedRequest {
             model: target.upstream_model.clone(),
             input: vec!["ping".to_owned()],

@@ -275,6 +275,7 @@ pub fn stream_in_flight(delta: f64) {
 pub fn error_class(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::InvalidRequest => "invalid_request",
+        ErrorKind::UnsupportedByProvider => "unsupported_by_provider",
         ErrorKind::Unauthenticated => "unauthenticated",
         ErrorKind::PermissionDenied => "permission_denied",
         ErrorKind::NotFound => "not_found",

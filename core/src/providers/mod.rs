@@ -2,6 +2,7 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod capabilities;
 pub mod gemini;
 pub mod http;
 pub mod images;
@@ -22,6 +23,7 @@ use modelgate::v1::{
 
 use crate::config::{ProviderConfig, ProviderKind};
 use crate::secrets::Secrets;
+pub use capabilities::{Capabilities, Operation};
 
 /// Chunks of one answer as the provider produces them.
 pub type ChunkStream =
@@ -30,6 +32,10 @@ pub type ChunkStream =
 /// One upstream API. Requests arrive with `model` already set to the name
 /// the upstream knows.
 pub trait Provider: Send + Sync {
+    /// What the upstream API can do, declared once per adapter. The request pipeline checks
+    /// it before any call, so an adapter is never asked for an operation it does not declare.
+    fn capabilities(&self) -> Capabilities;
+
     /// Starts a chat completion. The future resolves once the upstream has
     /// answered with a success status; errors before that are returned here.
     fn chat(
@@ -37,11 +43,14 @@ pub trait Provider: Send + Sync {
         request: ChatCompletionRequest,
     ) -> BoxFuture<'static, Result<ChunkStream, GatewayError>>;
 
-    /// Computes embeddings.
+    /// Computes embeddings. Adapters that declare none keep this default, which refuses.
     fn embed(
         &self,
-        request: EmbedRequest,
-    ) -> BoxFuture<'static, Result<EmbedResponse, GatewayError>>;
+        _request: EmbedRequest,
+    ) -> BoxFuture<'static, Result<EmbedResponse, GatewayError>> {
+        let err = capabilities::refused_by(self.capabilities().kind, Operation::Embeddings);
+        Box::pin(async move { Err(err) })
+    }
 
     /// Models the upstream reports, by the names it knows them.
     fn list_models(&self) -> BoxFuture<'static, Result<Vec<Model>, GatewayError>>;

@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use modelgate::error::GatewayError;
 use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
 
-use super::{ChunkStream, Provider};
+use super::{Capabilities, ChunkStream, Provider};
 use crate::secrets::Secrets;
 
 pub(super) struct Scrubbed {
@@ -26,6 +26,10 @@ impl Scrubbed {
 }
 
 impl Provider for Scrubbed {
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+
     fn chat(
         &self,
         request: ChatCompletionRequest,

@@ -87,6 +87,9 @@ mod tests {
 
     struct Null;
     impl crate::providers::Provider for Null {
+        fn capabilities(&self) -> crate::providers::Capabilities {
+            crate::providers::Capabilities::all(crate::config::ProviderKind::OpenAi)
+        }
         fn chat(
             &self,
             _: modelgate::v1::ChatCompletionRequest,

@@ -9,6 +9,7 @@ pub mod fallback;
 pub mod limits;
 pub mod process_state;
 pub mod retry;
+pub mod supported;
 pub mod timeouts;
 
 use std::future::Future;
@@ -22,7 +23,7 @@ use tracing::Instrument;
 
 use crate::auth::Caller;
 use crate::config::RouterSettings;
-use crate::providers::ChunkStream;
+use crate::providers::{ChunkStream, Operation};
 use crate::request_log::RequestLog;
 use crate::router::{Route, Router, Target};
 use cooldown::{Health, InFlightGuard};
@@ -73,7 +74,7 @@ pub async fn chat(
         deadline,
         &mut attempts,
         log,
-        "chat",
+        Operation::Chat,
         |target: Target, limits: AttemptLimits| {
             let upstream_req = ChatCompletionRequest {
                 model: target.upstream_model.clone(),
@@ -149,7 +150,7 @@ pub async fn embed(
         deadline,
         &mut attempts,
         log,
-        "embeddings",
+        Operation::Embeddings,
         |target: Target, limits: AttemptLimits| {
             let upstream_req = EmbedRequest {
                 model: target.upstream_model.clone(),
@@ -271,7 +272,7 @@ async fn run<T, F, Fut>(
     deadline: Option<Instant>,
     attempts: &mut u32,
     log: &mut RequestLog,
-    operation: &'static str,
+    operation: Operation,
     mut call: F,
 ) -> Result<Attempted<T>, (GatewayError, Option<Target>)>
 where
@@ -293,7 +294,13 @@ where
         log,
         operation,
     };
-    let err = match group.attempt(&primary, &mut call).await {
+    // Deployments whose provider cannot serve the operation are never called; a group with
+    // none that can is refused here, and its fallbacks still get their turn.
+    let first = match supported::only(primary, operation) {
+        Ok(route) => group.attempt(&route, &mut call).await,
+        Err(refused) => Err(refused),
+    };
+    let err = match first {
         Ok(done) => return Ok(done),
         Err(err) => err,
     };
@@ -317,6 +324,10 @@ where
             skipped.unknown.push(alt);
             continue;
         };
+        let Ok(route) = supported::only(route, operation) else {
+            skipped.unsupported.push(alt);
+            continue;
+        };
         tracing::info!(model, fallback = %alt, error = %last.message, "falling back");
         let before = *group.attempts;
         match group.attempt(&route, &mut call).await {
@@ -338,16 +349,19 @@ where
 struct Skipped {
     forbidden: Vec<String>,
     unknown: Vec<String>,
+    /// No deployment's provider supports the operation.
+    unsupported: Vec<String>,
 }
 
 impl Skipped {
     fn report(&self) {
-        if self.forbidden.is_empty() && self.unknown.is_empty() {
+        if self.forbidden.is_empty() && self.unknown.is_empty() && self.unsupported.is_empty() {
             return;
         }
         tracing::warn!(
             not_allowed_for_key = ?self.forbidden,
             unknown = ?self.unknown,
+            unsupported = ?self.unsupported,
             "fallbacks skipped"
         );
     }
@@ -370,7 +384,7 @@ struct Group<'a> {
     attempts: &'a mut u32,
     last_target: &'a mut Option<Target>,
     log: &'a mut RequestLog,
-    operation: &'static str,
+    operation: Operation,
 }
 
 impl Group<'_> {
@@ -428,7 +442,7 @@ impl Group<'_> {
             *self.attempts += 1;
             self.log.provider.clone_from(&target.provider_name);
             self.log.upstream_model.clone_from(&target.upstream_model);
-            let span = self.log.upstream_span(self.operation);
+            let span = self.log.upstream_span(self.operation.as_str());
             let started = Instant::now();
             let limits = AttemptLimits::new(&target, settings, self.stream, started, self.deadline);
             let guard = target.health.start();

@@ -13,12 +13,12 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream as fstream};
 use modelgate::error::{ErrorKind, GatewayError};
-use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
+use modelgate::v1::{ChatCompletionRequest, Model};
 use secrecy::ExposeSecret;
 
 use super::http::{Endpoint, Transport, sse_events};
-use super::{ChunkStream, Provider};
-use crate::config::ProviderConfig;
+use super::{Capabilities, ChunkStream, Provider};
+use crate::config::{ProviderConfig, ProviderKind};
 use stream::{Step, StreamState};
 
 /// The Messages API version this adapter speaks.
@@ -84,6 +84,14 @@ impl Inner {
 }
 
 impl Provider for AnthropicProvider {
+    /// Chat only: Anthropic has no embeddings API.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            embeddings: false,
+            ..Capabilities::all(ProviderKind::Anthropic)
+        }
+    }
+
     fn chat(
         &self,
         request: ChatCompletionRequest,
@@ -105,21 +113,6 @@ impl Provider for AnthropicProvider {
                 return Ok(Box::pin(fstream::iter([Ok(chunk)])) as ChunkStream);
             }
             Ok(chunk_stream(inner, response))
-        })
-    }
-
-    fn embed(
-        &self,
-        _request: EmbedRequest,
-    ) -> BoxFuture<'static, Result<EmbedResponse, GatewayError>> {
-        let name = self.inner.name.clone();
-        Box::pin(async move {
-            Err(GatewayError::new(
-                ErrorKind::InvalidRequest,
-                format!("provider `{name}` is Anthropic, which has no embeddings API; use an embeddings model of another provider"),
-            )
-            .with_param("model")
-            .with_code("embeddings_not_supported"))
         })
     }
 
@@ -239,7 +232,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn embeddings_are_a_clear_client_error() {
+    async fn declares_no_embeddings_and_refuses_bad_chat_before_any_call() {
         let cfg = ProviderConfig {
             name: "anthropic".into(),
             kind: crate::config::ProviderKind::Anthropic,
@@ -251,11 +244,15 @@ mod tests {
             headers: Vec::new(),
         };
         let provider = build(&cfg, &reqwest::Client::new());
+        assert!(!provider.capabilities().embeddings);
+        assert!(provider.capabilities().chat);
+        // Asked directly all the same, the trait's default refuses without a call.
         let err = provider
-            .embed(EmbedRequest::default())
+            .embed(modelgate::v1::EmbedRequest::default())
             .await
             .expect_err("no embeddings");
-        assert_eq!(err.http_status(), 400);
+        assert_eq!(err.kind, ErrorKind::UnsupportedByProvider);
+        assert_eq!(err.code.as_deref(), Some("unsupported_by_provider"));
         // A bad request fails before any network call.
         let req = ChatCompletionRequest {
             model: "m".into(),

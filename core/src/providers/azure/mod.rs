@@ -28,8 +28,8 @@ use serde_json::Value;
 
 use super::http::Transport;
 use super::openai::response::{parse_completion, parse_embeddings};
-use super::{ChunkStream, Provider};
-use crate::config::ProviderConfig;
+use super::{Capabilities, ChunkStream, Provider};
+use crate::config::{ProviderConfig, ProviderKind};
 use crate::secrets::Secrets;
 use request::Auth;
 
@@ -112,6 +112,10 @@ impl Inner {
 }
 
 impl Provider for AzureProvider {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::all(ProviderKind::Azure)
+    }
+
     fn chat(
         &self,
         request: ChatCompletionRequest,

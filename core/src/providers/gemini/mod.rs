@@ -20,8 +20,8 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use super::http::{Endpoint, Transport, sse_events};
-use super::{ChunkStream, Provider, images};
-use crate::config::ProviderConfig;
+use super::{Capabilities, ChunkStream, Provider, images};
+use crate::config::{ProviderConfig, ProviderKind};
 use response::Translator;
 
 /// Default cap on a non-streamed call when the config sets none.
@@ -114,6 +114,10 @@ impl Inner {
 }
 
 impl Provider for GeminiProvider {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::all(ProviderKind::Gemini)
+    }
+
     fn chat(
         &self,
         request: ChatCompletionRequest,

@@ -22,8 +22,8 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use super::http::{Endpoint, Transport, transport_error};
-use super::{ChunkStream, Provider, images};
-use crate::config::ProviderConfig;
+use super::{Capabilities, ChunkStream, Provider, images};
+use crate::config::{ProviderConfig, ProviderKind};
 use ndjson::NdjsonDecoder;
 use response::StreamState;
 
@@ -94,6 +94,10 @@ impl Inner {
 }
 
 impl Provider for OllamaProvider {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::all(ProviderKind::Ollama)
+    }
+
     fn chat(
         &self,
         request: ChatCompletionRequest,

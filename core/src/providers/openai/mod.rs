@@ -16,8 +16,8 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use super::http::{Endpoint, Transport};
-use super::{ChunkStream, Provider};
-use crate::config::ProviderConfig;
+use super::{Capabilities, ChunkStream, Provider};
+use crate::config::{ProviderConfig, ProviderKind};
 
 /// Default cap on a non-streamed call when the config sets none.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -68,6 +68,10 @@ impl Inner {
 }
 
 impl Provider for OpenAiProvider {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::all(ProviderKind::OpenAi)
+    }
+
     fn chat(
         &self,
         request: ChatCompletionRequest,
