@@ -148,7 +148,8 @@ const fn expect(
 }
 
 const MALFORMED: &str = "malformed JSON, invalid field";
-const UNAVAILABLE_ROW: &str = "upstream unreachable or 5xx";
+const UPSTREAM_5XX_ROW: &str = "upstream 5xx";
+const UNREACHABLE_ROW: &str = "upstream unreachable";
 const UNSUPPORTED_ROW: &str = "provider does not support the operation (embeddings on Anthropic)";
 
 impl Case {
@@ -235,16 +236,17 @@ impl Case {
             },
             // The upstream's own `type` (`server_error`) is relayed.
             Case::Upstream500 => expect(
-                UNAVAILABLE_ROW,
+                UPSTREAM_5XX_ROW,
                 502,
                 Code::Unavailable,
                 "server_error",
                 None,
             ),
-            Case::Upstream503 => expect(UNAVAILABLE_ROW, 503, Code::Unavailable, "api_error", None),
-            // The README's row names no code; this one has its own.
+            Case::Upstream503 => {
+                expect(UPSTREAM_5XX_ROW, 503, Code::Unavailable, "api_error", None)
+            }
             Case::Unreachable => expect(
-                UNAVAILABLE_ROW,
+                UNREACHABLE_ROW,
                 502,
                 Code::Unavailable,
                 "api_error",
