@@ -198,6 +198,48 @@ mod tests {
     }
 
     #[test]
+    fn tpm_weighs_when_neither_weight_nor_rpm_is_set() {
+        let tpm = |tpm: u64| DeploymentRouting {
+            tpm: Some(tpm),
+            ..Default::default()
+        };
+        let c = vec![target("light", tpm(1_000)), target("heavy", tpm(9_000))];
+        // Unweighted, the rotation would put "heavy" first on exactly every other turn (500).
+        let heavy_first = (0..1000)
+            .filter(|&turn| {
+                order(&route(c.clone(), turn), RoutingStrategy::SimpleShuffle)[0].id == "heavy"
+            })
+            .count();
+        assert!((850..=950).contains(&heavy_first), "{heavy_first}");
+        // A zero `tpm` is a weight like any other: that deployment goes last, every turn.
+        let c = vec![target("none", tpm(0)), target("some", tpm(1))];
+        for turn in 0..20 {
+            let got = order(&route(c.clone(), turn), RoutingStrategy::SimpleShuffle);
+            assert_eq!(ids(&got), ["some", "none"]);
+        }
+    }
+
+    #[test]
+    fn rpm_outranks_tpm() {
+        let both = |rpm: u64, tpm: u64| DeploymentRouting {
+            rpm: Some(rpm),
+            tpm: Some(tpm),
+            ..Default::default()
+        };
+        // Equal `rpm` decides (no weighting: plain rotation) although `tpm` differs ninefold.
+        let c = vec![target("a", both(5, 9_000)), target("b", both(5, 1_000))];
+        let s = RoutingStrategy::SimpleShuffle;
+        for turn in 0..20 {
+            let want = if turn % 2 == 0 {
+                ["a", "b"]
+            } else {
+                ["b", "a"]
+            };
+            assert_eq!(ids(&order(&route(c.clone(), turn), s)), want, "turn {turn}");
+        }
+    }
+
+    #[test]
     fn least_busy_and_latency_based() {
         let c = vec![
             target("a", Default::default()),

@@ -129,4 +129,23 @@ mod tests {
         assert!(backoff(0, base, Duration::ZERO, Some(Duration::from_secs(3600))) <= base);
         assert!(backoff(30, base, Duration::ZERO, None) <= MAX_BACKOFF);
     }
+
+    #[test]
+    fn upstream_retry_after_is_honoured_up_to_exactly_60_seconds() {
+        let base = Duration::from_millis(100);
+        let asked = |secs: u64| backoff(0, base, Duration::ZERO, Some(Duration::from_secs(secs)));
+        assert_eq!(asked(60), Duration::from_secs(60));
+        // Past the cap the ask is not waited for at all (not cut to 60 s): the backoff stands.
+        assert!(asked(61) <= base, "{:?}", asked(61));
+        // A configured `retry_after` still holds when the upstream's ask is ignored.
+        assert_eq!(
+            backoff(
+                0,
+                base,
+                Duration::from_secs(2),
+                Some(Duration::from_secs(61))
+            ),
+            Duration::from_secs(2)
+        );
+    }
 }
