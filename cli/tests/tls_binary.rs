@@ -22,6 +22,7 @@ const TIMEOUT: Duration = Duration::from_secs(1);
 const CLOSE_WITHIN: Duration = Duration::from_secs(6);
 
 /// A certificate for `127.0.0.1`, its PEM files in `dir`.
+#[derive(Clone)]
 struct Cert {
     pem: String,
     der: Vec<u8>,
@@ -260,4 +261,53 @@ async fn tls_connections_that_stall_are_closed_after_the_header_timeout() {
         .await
         .expect("answers");
     assert_eq!(answer.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_connections_over_the_cap_are_closed_at_once() {
+    let mock = mock().await;
+    // Header and idle timeouts far beyond the test, so only the cap can close a connection.
+    let (_dir, cert, gw) = serve_tls(
+        &mock,
+        "header_timeout_seconds: 60, idle_timeout_seconds: 60, max_connections: 2",
+    )
+    .await;
+    let (http, grpc) = (gw.addr("http").to_owned(), gw.addr("grpc").to_owned());
+    for (port, addr, alpn) in [
+        ("http", &http, &b"http/1.1"[..]),
+        ("grpc", &grpc, &b"h2"[..]),
+    ] {
+        // Two connections with their handshakes done: the server has accepted and counts both.
+        let held = [handshake(addr, &cert, alpn), handshake(addr, &cert, alpn)];
+        let opened = Instant::now();
+        let mut over = TcpStream::connect(addr).expect("the kernel accepts the third");
+        let reader = over.try_clone().expect("clone");
+        let took = closed_within(&mut over, &reader, opened, CLOSE_WITHIN).unwrap_or_else(|| {
+            panic!("{port}: a third connection still open after {CLOSE_WITHIN:?}")
+        });
+        assert!(
+            took < Duration::from_secs(5),
+            "{port}: the third connection was closed after {took:?}, not at once"
+        );
+        // One held connection goes: the port takes a new one again.
+        drop(held);
+        eventually(
+            &format!("{port}: a new TLS connection after the held ones closed"),
+            || {
+                let (addr, cert) = (addr.clone(), cert.clone());
+                async move {
+                    tokio::task::spawn_blocking(move || {
+                        let mut tls = handshake(&addr, &cert, alpn);
+                        let tcp = tls.sock.try_clone().expect("clone");
+                        // Still open a moment later: accepted, not cut by the cap.
+                        closed_within(&mut tls, &tcp, Instant::now(), Duration::from_millis(300))
+                            .is_none()
+                    })
+                    .await
+                    .unwrap_or(false)
+                }
+            },
+        )
+        .await;
+    }
 }

@@ -3,6 +3,7 @@
 //! core RPC → upstream call) with the GenAI attributes, across two processes when run apart; a
 //! `traceparent` from an HTTP or a gRPC client continues the client's trace.
 
+mod loopback;
 mod support;
 
 use std::collections::HashMap;
@@ -438,4 +439,93 @@ async fn service_name_and_exporter_headers_come_from_the_variables() {
         vec!["billing-gateway"],
         "every span carries OTEL_SERVICE_NAME"
     );
+}
+
+/// Secrets the upstream below echoes back: the provider key, a configured header value and
+/// the client key.
+const SPAN_PROVIDER_KEY: &str = "prov-span-secret-0123456789";
+const SPAN_HEADER_SECRET: &str = "hdr-span-secret-0123456789";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_never_reach_span_values() {
+    // An upstream that writes what it was sent into what lands on spans: the answer's
+    // `model` (→ `gen_ai.response.model`) and, for a request asking to fail, an error message
+    // (→ the attempt's log event inside the span).
+    let upstream = loopback::Loopback::start(|req: &loopback::Recorded| {
+        let sent: Vec<String> = req
+            .headers
+            .values()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        let sent = sent.join(" ");
+        if String::from_utf8_lossy(&req.body).contains("please-fail") {
+            return loopback::json(
+                400,
+                &json!({"error": {"message": format!("you sent {sent}"),
+                    "type": "invalid_request_error", "param": null, "code": null}}),
+            );
+        }
+        loopback::json(
+            200,
+            &json!({"id": "chatcmpl-1", "object": "chat.completion", "created": 1,
+                "model": format!("m {sent}"),
+                "choices": [{"index": 0, "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": "ok"}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}),
+        )
+    })
+    .await;
+    let (_dir, file) = config_file(&format!(
+        "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  leaky: {{ kind: openai, api_base: \"{}/v1\", api_key: {SPAN_PROVIDER_KEY}, models: [m], headers: {{ x-team-secret: {SPAN_HEADER_SECRET} }} }}\n",
+        upstream.url
+    ));
+    let collector = Collector::default();
+    let endpoint = collector.start().await;
+    let gw = Gateway::start(Mode::Serve, &file, &otel_env(&endpoint, &[])).await;
+    let client = reqwest::Client::new();
+    for (request_id, content, status) in
+        [("span-ok", "hello", 200), ("span-fail", "please-fail", 400)]
+    {
+        let resp = client
+            .post(gw.url("/v1/chat/completions"))
+            .bearer_auth(KEY)
+            .header("x-request-id", request_id)
+            .json(&json!({"model": "leaky/m", "messages": [{"role": "user", "content": content}]}))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(resp.status(), status, "{request_id}");
+    }
+    // The upstream really got the secrets it echoes.
+    let got: Vec<String> = upstream.requests().iter().map(|r| r.echo()).collect();
+    assert_eq!(got.len(), 2, "one upstream call per request");
+    assert!(
+        got.iter()
+            .all(|e| e.contains(SPAN_PROVIDER_KEY) && e.contains(SPAN_HEADER_SECRET))
+    );
+
+    let ok = collector.trace("span-ok", true).await;
+    let response_model = attr(&ok.upstream.1, "gen_ai.response.model").expect("response model");
+    assert!(
+        response_model.contains("[redacted]"),
+        "the echoed key is replaced on the span: {response_model}"
+    );
+    let failed = collector.trace("span-fail", true).await;
+    assert_eq!(
+        attr(&failed.upstream.1, "error.type").as_deref(),
+        Some("invalid_request"),
+        "the failed call's span is the one checked"
+    );
+    let spans = collector.spans();
+    assert!(spans.len() >= 6, "both requests' spans: {}", spans.len());
+    for (service, span) in &spans {
+        let text = format!("{span:?}");
+        for secret in [SPAN_PROVIDER_KEY, SPAN_HEADER_SECRET, KEY] {
+            assert!(
+                !text.contains(secret),
+                "a {service} span `{}` shows `{secret}`: {text}",
+                span.name
+            );
+        }
+    }
 }
