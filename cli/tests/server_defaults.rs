@@ -29,7 +29,7 @@ fn connection_and_shutdown_defaults_are_the_documented_ones() {
     let defaults = summary("");
     assert_eq!(
         line(&defaults, "connections:"),
-        "connections: header timeout 30 s, idle timeout 60 s, 200 streams each, at most 10000 per port"
+        "connections: header timeout 30 s, body timeout 120 s, idle timeout 60 s, 200 streams each, at most 10000 per port"
     );
     assert_eq!(line(&defaults, "shutdown grace:"), "shutdown grace: 30 s");
 
@@ -37,19 +37,23 @@ fn connection_and_shutdown_defaults_are_the_documented_ones() {
     let rows = [
         (
             "header_timeout_seconds: 7",
-            "connections: header timeout 7 s, idle timeout 60 s, 200 streams each, at most 10000 per port",
+            "connections: header timeout 7 s, body timeout 120 s, idle timeout 60 s, 200 streams each, at most 10000 per port",
+        ),
+        (
+            "body_timeout_seconds: 8",
+            "connections: header timeout 30 s, body timeout 8 s, idle timeout 60 s, 200 streams each, at most 10000 per port",
         ),
         (
             "idle_timeout_seconds: 9",
-            "connections: header timeout 30 s, idle timeout 9 s, 200 streams each, at most 10000 per port",
+            "connections: header timeout 30 s, body timeout 120 s, idle timeout 9 s, 200 streams each, at most 10000 per port",
         ),
         (
             "max_concurrent_streams: 11",
-            "connections: header timeout 30 s, idle timeout 60 s, 11 streams each, at most 10000 per port",
+            "connections: header timeout 30 s, body timeout 120 s, idle timeout 60 s, 11 streams each, at most 10000 per port",
         ),
         (
             "max_connections: 13",
-            "connections: header timeout 30 s, idle timeout 60 s, 200 streams each, at most 13 per port",
+            "connections: header timeout 30 s, body timeout 120 s, idle timeout 60 s, 200 streams each, at most 13 per port",
         ),
         ("shutdown_grace_seconds: 0", "shutdown grace: 0 s"),
     ];
