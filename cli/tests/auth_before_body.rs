@@ -17,7 +17,7 @@ use modelgate::v1::message::Content;
 use modelgate::v1::{ChatCompletionRequest, Message, Role};
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, Process, config_file};
+use support::{Gateway, Mode, Process, config_file, mock};
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -34,12 +34,6 @@ const RSS_BOUND_KIB: u64 = 40 * 1024;
 /// the server's memory while they arrive.
 const PIECE: usize = 256 * 1024;
 const PAUSE: Duration = Duration::from_millis(4);
-
-async fn mock() -> MockUpstream {
-    MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts")
-}
 
 /// A config with `keys` (none: an open gateway) and an optional body limit.
 fn config(mock: &MockUpstream, keys: &[&str], body_limit_mb: Option<u32>) -> String {

@@ -36,7 +36,7 @@ model_list:
 
 mod support;
 
-use support::{BIN, DEADLINE, Launch, Process, eventually};
+use support::{BIN, DEADLINE, Launch, Process, eventually, mock};
 
 /// A running `modelgate serve` on loopback ports chosen by the kernel.
 struct Gateway {
@@ -130,9 +130,7 @@ async fn open_stream(client: &reqwest::Client, gw: &Gateway) -> tokio::task::Joi
 }
 
 async fn start(extra_alias: Option<&str>) -> (MockUpstream, tempfile::TempDir, Gateway) {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("modelgate.yaml");
     std::fs::write(&file, config(&mock.base_url(), extra_alias)).expect("write");

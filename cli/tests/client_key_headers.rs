@@ -5,9 +5,8 @@
 
 mod support;
 
-use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-client-key-headers-test";
 const WRONG: &str = "sk-client-key-headers-wrong";
@@ -18,9 +17,7 @@ fn chat(model: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn keys_in_api_key_and_x_api_key_headers_authenticate_in_both_modes() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\n\
          providers:\n  mock: {{ kind: openai, api_base: \"{base}\", api_key: sk-up-0123456789, models: [text] }}\n\

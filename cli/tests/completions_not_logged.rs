@@ -4,15 +4,10 @@
 
 mod support;
 
-use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{Launch, Mode, Process, config_file, eventually};
+use support::{Launch, Mode, Process, config_file, eventually, mock, strings};
 
 const KEY: &str = "sk-completions-log-test";
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| (*s).to_owned()).collect()
-}
 
 /// `serve`, or `core` + `facade`, with `--log-bodies` (and the default `RUST_LOG=info`).
 fn start(mode: Mode, config: &str) -> Vec<Process> {
@@ -168,9 +163,7 @@ async fn logs(processes: &[Process]) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn completions_stay_out_of_the_log_at_info() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up-never-logged, models: [text] }}\n",
         mock.base_url()

@@ -6,9 +6,8 @@ mod chat_client;
 mod support;
 
 use chat_client::{chat, get_status};
-use mock_upstream::MockUpstream;
 use nix::sys::signal::Signal;
-use support::{Launch, Process, config_file, eventually};
+use support::{Launch, Process, config_file, eventually, mock, strings};
 
 const KEY: &str = "sk-config-from-variable";
 
@@ -16,10 +15,6 @@ fn config(api_base: &str, alias: &str) -> String {
     format!(
         "auth:\n  keys:\n    - {{ name: main, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{api_base}\", api_key: sk-up, models: [text] }}\nmodel_list:\n  - model_name: {alias}\n    litellm_params: {{ model: mock/text }}\n"
     )
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| (*s).to_owned()).collect()
 }
 
 /// `serve` (or `core` with a facade in front) with the file only in `MODELGATE_CONFIG`;
@@ -52,9 +47,7 @@ fn start(core: bool, file: &str) -> (Vec<Process>, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_and_core_read_the_file_named_by_modelgate_config() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&config(&mock.base_url(), "from-file"));
     let path = file.to_string_lossy().into_owned();
     for core in [false, true] {

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use h2::client::SendRequest;
 use mock_upstream::MockUpstream;
 use prost::Message as _;
-use support::{Gateway, Mode, config_file, eventually};
+use support::{Gateway, Mode, config_file, eventually, mock};
 
 const KEY: &str = "sk-connections-test";
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -43,12 +43,6 @@ fn short_timeouts() -> String {
         "header_timeout_seconds: {0}, idle_timeout_seconds: {0}, max_concurrent_streams: {STREAMS}",
         TIMEOUT.as_secs()
     )
-}
-
-async fn mock() -> MockUpstream {
-    MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts")
 }
 
 /// Reads (and discards) what the server sends until it closes `tcp` (EOF or reset); how long

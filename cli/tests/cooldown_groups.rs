@@ -7,7 +7,7 @@ mod support;
 
 use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-cooldown-groups-test";
 const REQUESTS: usize = 6;
@@ -37,9 +37,7 @@ fn upstream_calls(mock: &MockUpstream, prefix: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn only_deployments_of_groups_of_more_than_one_cool_down() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     // Every deployment always answers 500; no retries, so one upstream call per request.
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\n\

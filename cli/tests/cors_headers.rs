@@ -5,7 +5,7 @@
 mod support;
 
 use mock_upstream::MockUpstream;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-cors-headers-test-key";
 const ALLOWED: &str = "http://localhost:3210";
@@ -18,12 +18,6 @@ const ASKED: &[&str] = &[
     "openai-project",
     "openai-beta",
 ];
-
-async fn mock() -> MockUpstream {
-    MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts")
-}
 
 fn config(mock: &MockUpstream, cors: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     config_file(&format!(

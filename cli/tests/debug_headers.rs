@@ -2,13 +2,12 @@
 //! answers and errors, as on chat, over HTTP in both modes (in split mode they cross from the
 //! core as gRPC metadata) and as gRPC response metadata of `Embed`.
 
+mod grpc_client;
 mod support;
 
-use mock_upstream::MockUpstream;
 use modelgate::v1::EmbedRequest;
-use modelgate::v1::gateway_client::GatewayClient;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-debug-headers-test";
 
@@ -26,9 +25,7 @@ fn debug_headers(headers: &reqwest::header::HeaderMap) -> [Option<&str>; 3] {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn embeddings_answers_and_errors_carry_the_debug_headers() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\n\
          providers:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up-0123456789, models: [text, emb, missing] }}\n\
@@ -93,17 +90,14 @@ async fn embeddings_answers_and_errors_carry_the_debug_headers() {
         );
 
         // gRPC: the same values as response metadata.
-        let mut grpc = GatewayClient::connect(gw.grpc.clone())
-            .await
-            .expect("grpc connects");
-        let mut request = tonic::Request::new(EmbedRequest {
-            model: "embed-eu".to_owned(),
-            input: vec!["hello".to_owned()],
-            ..Default::default()
-        });
-        request.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {KEY}").parse().expect("metadata"),
+        let mut grpc = grpc_client::connect(&gw.grpc).await;
+        let request = grpc_client::keyed(
+            EmbedRequest {
+                model: "embed-eu".to_owned(),
+                input: vec!["hello".to_owned()],
+                ..Default::default()
+            },
+            KEY,
         );
         let response = grpc.embed(request).await.expect("embed over grpc");
         let meta = response.metadata();

@@ -6,7 +6,7 @@ mod support;
 
 use mock_upstream::MockUpstream;
 use serde_json::Value;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-discovery-client";
 
@@ -37,9 +37,7 @@ async fn listed(gw: &Gateway, path: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_upstream_model_list_is_fetched_once_and_then_reused() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     // No `models:`: the list is discovered from the upstream.
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: main, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up }}\n",

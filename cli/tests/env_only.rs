@@ -7,7 +7,7 @@ mod support;
 use chat_client::{chat, get_status};
 use mock_upstream::MockUpstream;
 use nix::sys::signal::Signal;
-use support::{Launch, Process, eventually};
+use support::{Launch, Process, eventually, mock};
 
 const UPSTREAM_KEY: &str = "sk-upstream-from-env";
 const CLIENT_KEYS: &str = "sk-env-client-one, sk-env-client-two";
@@ -36,9 +36,7 @@ async fn serve_from_env(mock: &MockUpstream) -> (Process, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_from_environment_variables_alone_answers_chat() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (process, http) = serve_from_env(&mock).await;
     let log = process.log();
     assert!(log.contains("config loaded"), "{log}");
@@ -81,9 +79,7 @@ async fn serve_from_environment_variables_alone_answers_chat() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sighup_without_a_config_file_reads_the_environment_again() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (process, http) = serve_from_env(&mock).await;
     process.signal(Signal::SIGHUP);
     eventually("the reload is handled", || async {

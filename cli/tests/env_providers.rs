@@ -11,8 +11,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use chat_client::{chat, get_status};
-use mock_upstream::MockUpstream;
-use support::{Launch, Process, eventually};
+use support::{Launch, Process, eventually, mock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const CLIENT_KEY: &str = "sk-env-providers-client";
@@ -40,9 +39,7 @@ async fn serve(env: &[(&str, &str)]) -> (Process, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn anthropic_base_url_from_the_environment_is_used() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let base = mock.native_url("anthropic");
     let (_process, http) = serve(&[
         ("ANTHROPIC_API_KEY", "sk-ant-from-env-0123456789"),

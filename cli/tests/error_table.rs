@@ -32,7 +32,7 @@ use modelgate::v1::{
 };
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file, eventually};
+use support::{Gateway, Mode, config_file, eventually, mock};
 use tonic::{Code, Status};
 
 /// A key allowed every model.
@@ -689,9 +689,7 @@ fn closed_port() -> String {
 }
 
 async fn error_table(mode: Mode) {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let redirect = Loopback::start(|_| {
         Response::builder()
             .status(StatusCode::TEMPORARY_REDIRECT)
@@ -749,9 +747,7 @@ async fn error_table_split() {
 /// `shutting_down` and new RPCs UNAVAILABLE with the same fields. In split mode the facade and
 /// the core each drain on their own signal.
 async fn draining(mode: Mode) {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "server: {{ shutdown_grace_seconds: 30 }}\nauth:\n  keys:\n    - {{ name: all, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up-0123456789, models: [text, hang-mid-stream] }}\n",
         mock.base_url()
@@ -937,9 +933,7 @@ fn probe(addr: &str) -> String {
 /// README table, last row: past `server.max_connections` plain HTTP answers 503
 /// `too_many_connections` and closes; gRPC connections are closed (no status of modelgate's).
 async fn too_many_connections(mode: Mode) {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "server: {{ max_connections: {MAX_CONNECTIONS} }}\nauth:\n  keys:\n    - {{ name: all, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up-0123456789, models: [text] }}\n",
         mock.base_url()

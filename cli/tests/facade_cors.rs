@@ -3,18 +3,15 @@
 
 mod support;
 
-use mock_upstream::MockUpstream;
 use serde_json::json;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-facade-cors-test";
 const ALLOWED: &str = "http://localhost:3210";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cors_from_the_config_file_in_serve_and_in_facade() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\n\
          cors: {{ allow_origins: [\"{ALLOWED}\"] }}\n\

@@ -7,15 +7,13 @@ mod support;
 
 use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-fanout-test";
 const LIMITED_KEY: &str = "sk-fanout-rpm2";
 
 async fn setup(router: &str) -> (MockUpstream, tempfile::TempDir, Gateway) {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: open, key: {KEY} }}\n    - {{ name: limited, key: {LIMITED_KEY}, rpm: 2 }}\n\
          providers:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up }}\n{router}",

@@ -5,7 +5,7 @@ mod support;
 
 use mock_upstream::MockUpstream;
 use serde_json::json;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-fallback-retries-test";
 
@@ -38,9 +38,7 @@ async fn chat(gw: &Gateway, model: &str) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_fallback_group_gets_its_own_retries() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     // `first` and `again` never answer; `second` answers on its third call, `third` (with
     // max_retries 3) on its fourth.
     let (_dir, file) = config_file(&format!(

@@ -3,12 +3,13 @@
 //! catalogue and `model_info` data keyed by model id. Both modes: `serve`'s gRPC port and
 //! `modelgate core`.
 
+mod grpc_client;
 mod support;
 
 use mock_upstream::MockUpstream;
 use modelgate::v1::gateway_client::GatewayClient;
 use modelgate::v1::{AuthenticateRequest, ListModelsRequest};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 use tonic::transport::Channel;
 
 const KEY: &str = "sk-grpc-direct-client-key";
@@ -31,27 +32,19 @@ model_list:
 }
 
 fn request<T>(message: T, key: Option<&str>) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    if let Some(key) = key {
-        request.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {key}").parse().expect("ascii"),
-        );
+    match key {
+        Some(key) => grpc_client::keyed(message, key),
+        None => tonic::Request::new(message),
     }
-    request
 }
 
 async fn client(gw: &Gateway) -> GatewayClient<Channel> {
-    GatewayClient::connect(gw.grpc.clone())
-        .await
-        .expect("gRPC connects")
+    grpc_client::connect(&gw.grpc).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn authenticate_never_reaches_a_provider() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&config(&mock));
     for mode in [Mode::Serve, Mode::Split] {
         let gw = Gateway::start(mode, &file, &[]).await;
@@ -98,9 +91,7 @@ async fn authenticate_never_reaches_a_provider() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_models_metadata_is_keyed_by_model_id() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&config(&mock));
     for mode in [Mode::Serve, Mode::Split] {
         let gw = Gateway::start(mode, &file, &[]).await;

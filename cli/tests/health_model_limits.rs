@@ -5,9 +5,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use mock_upstream::MockUpstream;
 use serde_json::Value;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 // One health check per key every 10 s: each check below uses its own key.
 const MANY_KEY: &str = "sk-health-limits-many";
@@ -27,9 +26,7 @@ async fn health(gw: &Gateway, key: &str, model: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn at_most_8_deployments_are_checked_and_each_for_at_most_10_s() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     // Ten deployments that answer, each under its own upstream name; one that never answers.
     let many: String = (0..10)
         .map(|i| {

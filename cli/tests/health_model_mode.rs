@@ -3,9 +3,8 @@
 
 mod support;
 
-use mock_upstream::MockUpstream;
 use serde_json::Value;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 // One health check per key every 10 s: each check below uses its own key.
 const EMBED_KEY: &str = "sk-health-embedding-key";
@@ -24,9 +23,7 @@ async fn health(gw: &Gateway, key: &str, model: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mode_embedding_makes_the_health_check_an_embedding() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     // One upstream model the catalogue does not know, behind two aliases: only
     // `model_info.mode` tells them apart.
     let (_dir, file) = config_file(&format!(

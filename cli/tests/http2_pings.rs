@@ -12,9 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use mock_upstream::MockUpstream;
 use prost::Message as _;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -151,9 +150,7 @@ fn chat_rpc(addr: &str) -> (http::Request<()>, Bytes) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pings_find_peers_that_stopped_answering_and_spare_those_that_answer() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     // Timeouts far beyond the test, so only the pings can end a connection.
     let (_dir, file) = config_file(&format!(
         "server: {{ header_timeout_seconds: 300, idle_timeout_seconds: 300 }}\nauth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up, models: [hang] }}\nrouter_settings: {{ timeout: 600, stream_timeout: 600 }}\n",

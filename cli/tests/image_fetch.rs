@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{BIN, Gateway, Mode, config_file};
+use support::{BIN, Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-image-fetch-test";
 /// What the test image server serves as an image: recognisable once base64-encoded upstream.
@@ -137,12 +137,6 @@ fn config(mock: &MockUpstream, image_fetch: &str) -> (tempfile::TempDir, std::pa
         mock.native_url("gemini"),
         mock.native_url("ollama"),
     ))
-}
-
-async fn mock() -> MockUpstream {
-    MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts")
 }
 
 /// A chat to `model` with one image part per URL; the status and the raw body.

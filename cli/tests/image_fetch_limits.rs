@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-image-limits-test";
 const IMAGE: &[u8] = b"\x89PNG\r\n\x1a\nmodelgate-image-limits-test";
@@ -71,9 +71,7 @@ async fn stall(State(hits): State<Hits>) -> Response {
 }
 
 async fn gateway(image_port: &str) -> (MockUpstream, tempfile::TempDir, Gateway) {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  gem: {{ kind: gemini, api_base: \"{}\", api_key: sk-up, models: [text] }}\nimage_fetch: {{ allow: [\"127.0.0.1:{image_port}\"] }}\n",
         mock.native_url("gemini"),

@@ -12,9 +12,8 @@ use axum::body::Body;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use loopback::Loopback;
-use mock_upstream::MockUpstream;
 use serde_json::json;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-image-fetch-proxy";
 const IMAGE: &[u8] = b"\x89PNG\r\n\x1a\nmodelgate-image-proxy-test-bytes";
@@ -49,9 +48,7 @@ async fn an_allowed_image_is_fetched_without_the_proxy_from_the_environment() {
     })
     .await;
     let image_port = images.addr.rsplit(':').next().expect("port").to_owned();
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  gem: {{ kind: gemini, api_base: \"{}\", api_key: sk-up, models: [text] }}\nimage_fetch: {{ allow: [\"localhost:{image_port}\"] }}\n",
         mock.native_url("gemini"),

@@ -4,9 +4,8 @@
 
 mod support;
 
-use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file, eventually};
+use support::{Gateway, Mode, config_file, eventually, mock};
 
 const KEY: &str = "sk-json-log-injection";
 /// A record of its own, were it written raw; the quote and brace first end the field.
@@ -37,9 +36,7 @@ fn json_lines(log: &str, what: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_values_stay_inside_their_json_fields() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up }}\n",
         mock.base_url()

@@ -9,8 +9,7 @@ mod support;
 
 use chat_client::get_status;
 use check_config_cli::check_config;
-use mock_upstream::MockUpstream;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const MASTER: &str = "sk-notices-master-key";
 
@@ -73,9 +72,7 @@ fn check_config_reports_each_unused_general_setting() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_reports_each_unused_general_setting_once_at_start_up() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&config(&mock.base_url()));
     let gw = Gateway::start(Mode::Serve, &file, &[]).await;
     let log = gw.log();

@@ -7,8 +7,7 @@ mod check_config_cli;
 mod support;
 
 use check_config_cli::check_config;
-use mock_upstream::MockUpstream;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const MASTER: &str = "sk-litellm-notices-master";
 
@@ -208,9 +207,7 @@ fn check_config_prints_a_notice_for_every_setting_not_acted_on() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_logs_each_notice_once_at_start_up_and_serves_the_alias() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&config(&mock.base_url()));
     let gw = Gateway::start(Mode::Serve, &file, &[]).await;
     let log = gw.log();

@@ -10,18 +10,12 @@ use std::path::Path;
 
 use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{Launch, Process, config_file, eventually};
+use support::{Launch, Process, config_file, eventually, mock, strings};
 
 const KEY: &str = "sk-logs-client-key-0123456789";
 const PROVIDER_KEY: &str = "sk-logs-provider-key-9876543210";
 const PROMPT: &str = "my very private prompt words";
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk";
-
-async fn mock() -> MockUpstream {
-    MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts")
-}
 
 fn config(mock: &MockUpstream) -> (tempfile::TempDir, std::path::PathBuf) {
     config_file(&format!(
@@ -36,10 +30,6 @@ providers:
         mock.base_url(),
         mock.base_url()
     ))
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| (*s).to_owned()).collect()
 }
 
 fn owned_env(env: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -3,16 +3,17 @@
 //! run apart, the core's series are on `modelgate core --metrics ADDR` and the facade's
 //! `/metrics` has only its HTTP series. Counters move by exactly what was sent.
 
+mod grpc_client;
+mod prometheus_text;
 mod support;
 
 use futures::StreamExt;
+use grpc_client::keyed_stream;
 use mock_upstream::MockUpstream;
-use modelgate::v1::gateway_client::GatewayClient;
-use modelgate::v1::message::Content;
-use modelgate::v1::{ChatCompletionRequest, Message, Role};
-use prometheus_parse::{Scrape, Value};
+use prometheus_parse::Scrape;
+use prometheus_text::{has, metrics_text, scrape, value};
 use serde_json::json;
-use support::{Gateway, Launch, Mode, Process, config_file, eventually};
+use support::{Gateway, Launch, Mode, Process, config_file, eventually, mock, strings};
 
 const KEY: &str = "sk-metrics-client-key-1234";
 const PROVIDER_KEY: &str = "sk-metrics-provider-key-5678";
@@ -32,12 +33,6 @@ providers:
         mock.base_url(),
         mock.base_url()
     ))
-}
-
-async fn mock() -> MockUpstream {
-    MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts")
 }
 
 /// `core --metrics 127.0.0.1:0` and a facade calling it: split mode with the core's metrics
@@ -96,49 +91,6 @@ impl Split {
     fn core_metrics(&self) -> String {
         format!("http://{}/metrics", self.core.addr("metrics"))
     }
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| (*s).to_owned()).collect()
-}
-
-async fn metrics_text(url: &str) -> String {
-    let resp = reqwest::get(url).await.expect("metrics answer");
-    assert_eq!(resp.status(), 200, "{url}");
-    let content_type = resp.headers()["content-type"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
-    assert!(content_type.starts_with("text/plain"), "{content_type}");
-    resp.text().await.expect("body")
-}
-
-async fn scrape(url: &str) -> Scrape {
-    let text = metrics_text(url).await;
-    Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("Prometheus text parses")
-}
-
-/// Sum of the samples of `name` whose labels include all of `labels` (a histogram counts its
-/// observations).
-fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
-    scrape
-        .samples
-        .iter()
-        .filter(|s| s.metric == name)
-        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-        .map(|s| match &s.value {
-            Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => *v,
-            Value::Histogram(buckets) => buckets
-                .iter()
-                .find(|b| b.less_than.is_infinite())
-                .map_or(0.0, |b| b.count),
-            Value::Summary(_) => 0.0,
-        })
-        .sum()
-}
-
-fn has(scrape: &Scrape, name: &str) -> bool {
-    scrape.samples.iter().any(|s| s.metric == name)
 }
 
 /// One expected movement of a series between two scrapes.
@@ -248,39 +200,14 @@ async fn http_traffic(http: &str) -> (f64, f64) {
     (prompt, completion)
 }
 
-fn grpc_request(model: &str) -> tonic::Request<ChatCompletionRequest> {
-    let mut req = tonic::Request::new(ChatCompletionRequest {
-        model: model.into(),
-        stream: true,
-        messages: vec![Message {
-            role: Role::User as i32,
-            content: Some(Content::Text("count".into())),
-            ..Default::default()
-        }],
-        ..Default::default()
-    });
-    req.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {KEY}").parse().expect("ascii"),
-    );
-    req
-}
-
 /// One streamed chat straight to the core; returns its (prompt, completion) tokens.
 async fn grpc_traffic(grpc: &str) -> (f64, f64) {
-    let mut client = GatewayClient::connect(grpc.to_owned())
-        .await
-        .expect("core reachable");
-    let mut stream = client
-        .chat_completion(grpc_request("mock/text"))
-        .await
-        .expect("stream starts")
-        .into_inner();
-    let mut usage = None;
-    while let Some(chunk) = stream.next().await {
-        usage = chunk.expect("chunk").usage.or(usage);
-    }
-    let usage = usage.expect("usage over gRPC");
+    let chunks = grpc_client::stream_to_end(grpc, keyed_stream("mock/text", "count", KEY)).await;
+    let usage = chunks
+        .into_iter()
+        .filter_map(|chunk| chunk.usage)
+        .next_back()
+        .expect("usage over gRPC");
     (usage.prompt_tokens as f64, usage.completion_tokens as f64)
 }
 
@@ -486,12 +413,10 @@ async fn in_flight_gauge_follows_an_open_stream_in_the_core() {
     let url = split.core_metrics();
     let gauge = async || value(&scrape(&url).await, "modelgate_streams_in_flight", &[]);
     assert_eq!(gauge().await, 0.0);
-    let mut client = GatewayClient::connect(split.grpc())
-        .await
-        .expect("core reachable");
+    let mut client = grpc_client::connect(&split.grpc()).await;
     // The mock sends a few events, then stays silent with the stream open.
     let mut stream = client
-        .chat_completion(grpc_request("discovered/hang-mid-stream"))
+        .chat_completion(keyed_stream("discovered/hang-mid-stream", "count", KEY))
         .await
         .expect("stream starts")
         .into_inner();

@@ -4,12 +4,13 @@
 //! recorded 429) and `timeout` (an upstream that never answers). Counters move by exactly what
 //! the answers reported.
 
+mod prometheus_text;
 mod support;
 
-use mock_upstream::MockUpstream;
-use prometheus_parse::{Scrape, Value};
+use prometheus_parse::Scrape;
+use prometheus_text::{scrape, value};
 use serde_json::json;
-use support::{DEADLINE, Gateway, Mode, config_file};
+use support::{DEADLINE, Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-metrics-kinds-client";
 const N: u32 = 2;
@@ -17,34 +18,9 @@ const N: u32 = 2;
 /// A series (name, labels) and how much it must move.
 type Expected = (&'static str, Vec<(&'static str, &'static str)>, f64);
 
-async fn scrape(url: &str) -> Scrape {
-    let text = reqwest::get(url)
-        .await
-        .expect("metrics answer")
-        .text()
-        .await
-        .expect("body");
-    Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("Prometheus text parses")
-}
-
-fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
-    scrape
-        .samples
-        .iter()
-        .filter(|s| s.metric == name)
-        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-        .map(|s| match &s.value {
-            Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => *v,
-            _ => 0.0,
-        })
-        .sum()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn reasoning_and_cached_tokens_and_rate_limited_and_timeout_errors_are_counted() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\n\
          providers:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up-0123456789, models: [xai-tool, error-429, hang] }}\n\

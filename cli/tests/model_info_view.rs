@@ -4,9 +4,8 @@
 
 mod support;
 
-use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-model-info-client";
 const PASSWORD: &str = "pa55-in-the-url";
@@ -15,9 +14,7 @@ const DEPLOYMENT_KEY: &str = "sk-deployment-secret-key";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn model_info_hides_api_base_credentials_and_shows_extra_model_info() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let port = mock.addr().port();
     let (_dir, file) = config_file(&format!(
         "auth:

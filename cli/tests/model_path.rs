@@ -3,17 +3,14 @@
 
 mod support;
 
-use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-model-path";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn azure_deployment_names_that_leave_the_path_are_refused() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  az: {{ kind: azure, api_base: \"{}\", api_key: sk-up, api_version: 2024-10-21 }}\n",
         mock.native_url("azure")
@@ -61,9 +58,7 @@ async fn azure_deployment_names_that_leave_the_path_are_refused() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn overlong_model_names_are_refused_before_lookup() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up }}\n",
         mock.base_url()

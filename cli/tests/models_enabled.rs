@@ -6,9 +6,8 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use mock_upstream::MockUpstream;
 use serde_json::Value;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-models-enabled";
 
@@ -28,9 +27,7 @@ fn discovered_ids() -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn only_named_models_are_enabled() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let discovered = discovered_ids();
     assert!(discovered.len() >= 2, "{discovered:?}");
     let (_dir, file) = config_file(&format!(

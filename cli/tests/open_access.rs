@@ -14,26 +14,16 @@ use mock_upstream::MockUpstream;
 use modelgate::v1::ListModelsRequest;
 use modelgate::v1::gateway_client::GatewayClient;
 use nix::sys::signal::Signal;
-use support::{BIN, DEADLINE, Launch, Process, config_file, eventually};
+use support::{BIN, DEADLINE, Launch, Process, config_file, eventually, mock, strings};
 
 const KEY: &str = "sk-open-access";
 const WARNING: &str = "NO CLIENT KEYS CONFIGURED";
-
-async fn mock() -> MockUpstream {
-    MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts")
-}
 
 fn providers(mock: &MockUpstream) -> String {
     format!(
         "providers:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up, models: [text] }}\n",
         mock.base_url()
     )
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| (*s).to_owned()).collect()
 }
 
 /// Runs the binary until it exits on its own (failing if it is still running at the

@@ -3,14 +3,11 @@
 
 mod support;
 
-use mock_upstream::MockUpstream;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn openapi_json_is_version_3_1() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: sk-openapi-version-key }}\n\
          providers:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up-0123456789, models: [text] }}\n",

@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use mock_upstream::MockUpstream;
 use serde_json::json;
-use support::{Gateway, Mode, config_file, eventually};
+use support::{Gateway, Mode, config_file, eventually, mock};
 
 const KEY: &str = "sk-otel-timeout";
 /// A second export within this of the first means the first was given up on: the timeout
@@ -68,9 +67,7 @@ async fn chat(gw: &Gateway) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unanswered_export_is_given_up_after_the_configured_timeout() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (endpoint, arrivals) = stuck_collector().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up, models: [text] }}\n",

@@ -6,17 +6,14 @@ mod chat_client;
 mod support;
 
 use chat_client::{chat, get, get_status};
-use mock_upstream::MockUpstream;
 use nix::sys::signal::Signal;
-use support::{Gateway, Launch, Mode, Process, config_file, eventually};
+use support::{Gateway, Launch, Mode, Process, config_file, eventually, mock};
 
 const KEY: &str = "sk-readiness-test";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn facade_is_not_ready_while_its_core_is_down_and_ready_when_it_is_back() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up, models: [text] }}\n",
         mock.base_url()

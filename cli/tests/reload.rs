@@ -10,17 +10,11 @@ use chat_client::chat;
 use mock_upstream::MockUpstream;
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file, eventually};
+use support::{Gateway, Mode, config_file, eventually, mock};
 
 const OLD_KEY: &str = "sk-reload-old-key";
 const NEW_KEY: &str = "sk-reload-new-key";
 const LIMITED_KEY: &str = "sk-reload-limited-key";
-
-async fn mock() -> MockUpstream {
-    MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts")
-}
 
 fn provider(mock: &MockUpstream) -> String {
     format!(

@@ -7,7 +7,7 @@ mod support;
 use mock_upstream::MockUpstream;
 use nix::sys::signal::Signal;
 use serde_json::json;
-use support::{Launch, Process, eventually};
+use support::{Launch, Process, eventually, mock};
 
 const KEY: &str = "sk-reload-guard";
 
@@ -23,9 +23,7 @@ struct Running {
 }
 
 async fn start(extra_args: &[&str]) -> Running {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let providers = format!(
         "providers:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up }}\n",
         mock.base_url()

@@ -7,7 +7,7 @@ mod support;
 use mock_upstream::MockUpstream;
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file, eventually};
+use support::{Gateway, Mode, config_file, eventually, mock};
 
 const LIMITED: &str = "sk-reload-limited";
 const OPEN: &str = "sk-reload-open";
@@ -46,9 +46,7 @@ struct Setup {
 }
 
 async fn start(mode: Mode) -> Setup {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (dir, file) = config_file(&config(&mock, false));
     let gw = Gateway::start(mode, &file, &[]).await;
     Setup {

@@ -8,15 +8,9 @@ mod support;
 use chat_client::chat;
 use mock_upstream::MockUpstream;
 use nix::sys::signal::Signal;
-use support::{Gateway, Mode, config_file, eventually};
+use support::{Gateway, Mode, config_file, eventually, mock};
 
 const KEY: &str = "sk-reload-providers-client";
-
-async fn mock() -> MockUpstream {
-    MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts")
-}
 
 /// Chats the mock has answered.
 fn chats(mock: &MockUpstream) -> usize {

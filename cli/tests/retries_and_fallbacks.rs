@@ -7,7 +7,7 @@ mod support;
 
 use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{BIN, Gateway, Mode, config_file};
+use support::{BIN, Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-retries-open";
 /// Allowed only what its `models` list names.
@@ -17,9 +17,7 @@ const NARROW_KEY: &str = "sk-retries-narrow";
 /// none; a configured fallback list naming a model the narrow key may not use; and a
 /// configured list of seven, cut to `max_fallbacks: 2`.
 async fn setup() -> (MockUpstream, tempfile::TempDir, Gateway) {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let seven: Vec<String> = ('a'..='g')
         .map(|c| format!("mock/fail-9-500-{c}"))
         .collect();

@@ -6,17 +6,14 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use mock_upstream::MockUpstream;
 use serde_json::json;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-retry-at-once-test";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_untried_member_is_asked_without_waiting() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     // `order` puts the failing member first; a retry of the same one would wait >= 5 s.
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\n\

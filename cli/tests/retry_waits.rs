@@ -8,9 +8,8 @@ mod support;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-retry-waits-test";
 
@@ -44,9 +43,7 @@ fn header<'a>(resp: &'a reqwest::Response, name: &str) -> &'a str {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retry_after_is_the_shortest_wait_before_retrying_a_deployment() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     // A 500 carries no wait of its own and the backoff step is 10 ms: only `retry_after`
     // can make the retry wait 1.5 s.
     let (_dir, file) = config_file(&config(
@@ -64,9 +61,7 @@ async fn retry_after_is_the_shortest_wait_before_retrying_a_deployment() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn upstream_retry_after_ms_is_waited_for_before_a_retry() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&config(
         &mock.base_url(),
         "num_retries: 1, retry_backoff: 0.01",
@@ -83,9 +78,7 @@ async fn upstream_retry_after_ms_is_waited_for_before_a_retry() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn upstream_retry_after_ms_reaches_the_client_in_both_modes() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&config(&mock.base_url(), "num_retries: 0"));
     for mode in [Mode::Serve, Mode::Split] {
         let gw = Gateway::start(mode, &file, &[]).await;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-router-timeouts-client";
 /// What the mock waits before it answers `slow-first-…`: far above every timeout below.
@@ -78,9 +78,7 @@ async fn check(gw: &Gateway, rows: &[Row]) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn router_wide_timeouts_apply_to_every_deployment() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&config(
         &mock,
         "router_settings: { timeout: 0.3, stream_timeout: 0.3 }\n",
@@ -115,9 +113,7 @@ async fn router_wide_timeouts_apply_to_every_deployment() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_deployments_stream_timeout_cuts_only_streams() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&config(&mock, "", ", stream_timeout: 0.3"));
     let gw = Gateway::start(Mode::Serve, &file, &[]).await;
     check(

@@ -3,6 +3,7 @@
 //! whose errors echo every request header and the body in their message, code, param and
 //! type. Every adapter kind, HTTP and gRPC, `serve` and split mode, logging at info and debug.
 
+mod grpc_client;
 mod loopback;
 mod support;
 
@@ -167,12 +168,7 @@ async fn over_http(gw: &Gateway, label: &str) -> usize {
 }
 
 fn authed<T>(msg: T) -> tonic::Request<T> {
-    let mut req = tonic::Request::new(msg);
-    req.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {CLIENT_KEY}").parse().expect("ascii"),
-    );
-    req
+    grpc_client::keyed(msg, CLIENT_KEY)
 }
 
 fn status_text(status: &tonic::Status) -> String {

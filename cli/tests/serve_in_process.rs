@@ -8,9 +8,8 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use mock_upstream::MockUpstream;
 use serde_json::json;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-in-process-test";
 
@@ -105,9 +104,7 @@ async fn most_connections_while_serving(gw: &Gateway) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_calls_its_core_without_a_socket() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up, models: [text] }}\n",
         mock.base_url()

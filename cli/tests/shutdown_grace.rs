@@ -3,6 +3,7 @@
 //! 0; the default (30 s) lets a paced stream run to its end.
 
 mod chat_client;
+mod grpc_client;
 mod support;
 
 use std::time::{Duration, Instant};
@@ -10,12 +11,9 @@ use std::time::{Duration, Instant};
 use chat_client::{events, open_stream};
 use futures::StreamExt;
 use mock_upstream::MockUpstream;
-use modelgate::v1::gateway_client::GatewayClient;
-use modelgate::v1::message::Content;
-use modelgate::v1::{ChatCompletionRequest, Message, Role};
 use nix::sys::signal::Signal;
 use serde_json::Value;
-use support::{DEADLINE, Gateway, Mode, config_file};
+use support::{DEADLINE, Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-grace-test";
 /// Well under the default grace period (30 s), which an `endless` stream would use up whole.
@@ -33,25 +31,9 @@ async fn open_grpc_stream(
     grpc: &str,
     model: &str,
 ) -> tonic::Streaming<modelgate::v1::ChatCompletionChunk> {
-    let mut client = GatewayClient::connect(grpc.to_owned())
-        .await
-        .expect("core reachable");
-    let mut request = tonic::Request::new(ChatCompletionRequest {
-        model: model.to_owned(),
-        stream: true,
-        messages: vec![Message {
-            role: Role::User as i32,
-            content: Some(Content::Text("hi".into())),
-            ..Default::default()
-        }],
-        ..Default::default()
-    });
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {KEY}").parse().expect("ascii"),
-    );
+    let mut client = grpc_client::connect(grpc).await;
     let mut chunks = client
-        .chat_completion(request)
+        .chat_completion(grpc_client::keyed_stream(model, "hi", KEY))
         .await
         .expect("stream opens")
         .into_inner();
@@ -62,9 +44,7 @@ async fn open_grpc_stream(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn grace_zero_ends_running_streams_at_once_and_exits_0() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&config(&mock, "server: { shutdown_grace_seconds: 0 }\n"));
     for mode in [Mode::Serve, Mode::Split] {
         let mut gw = Gateway::start(mode, &file, &[]).await;
@@ -124,9 +104,7 @@ async fn grace_zero_ends_running_streams_at_once_and_exits_0() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_default_grace_lets_a_paced_stream_finish() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     // No `server` section: the default grace period.
     let (_dir, file) = config_file(&config(&mock, ""));
     let mut gw = Gateway::start(Mode::Serve, &file, &[]).await;

@@ -7,7 +7,7 @@ mod support;
 use chat_client::{events, get, get_status, open_stream};
 use mock_upstream::MockUpstream;
 use nix::sys::signal::Signal;
-use support::{DEADLINE, Gateway, Mode, config_file, eventually};
+use support::{DEADLINE, Gateway, Mode, config_file, eventually, mock};
 
 const KEY: &str = "sk-split-signals";
 
@@ -37,9 +37,7 @@ async fn ends_whole(stream: tokio::task::JoinHandle<String>, what: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_facade_drains_on_its_signal_and_exits_0() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     for signal in [Signal::SIGTERM, Signal::SIGINT] {
         let (_dir, mut gw) = gateway(&mock).await;
         let http = gw.http.clone();
@@ -81,9 +79,7 @@ async fn the_facade_drains_on_its_signal_and_exits_0() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_core_drains_on_its_signal_and_exits_0() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     for signal in [Signal::SIGTERM, Signal::SIGINT] {
         let (_dir, mut gw) = gateway(&mock).await;
         let http = gw.http.clone();

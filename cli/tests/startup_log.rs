@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use mock_upstream::MockUpstream;
 use serde_json::json;
-use support::{BIN, DEADLINE, Gateway, Mode, config_file, eventually, read};
+use support::{BIN, DEADLINE, Gateway, Mode, config_file, eventually, mock, read};
 
 const KEY: &str = "sk-startup-log-client-key";
 const SHORT: &str = "abc12";
@@ -116,9 +116,7 @@ fn lines_at<'a>(log: &'a str, level: &str) -> Vec<&'a str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_rust_log_the_level_is_info() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config(&mock, &format!("    - {{ name: tests, key: {KEY} }}\n"));
 
     let serve = Serve::start(&file, &[]);
@@ -147,9 +145,7 @@ async fn without_rust_log_the_level_is_info() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_key_under_8_characters_is_warned_about_at_start_up() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config(
         &mock,
         &format!("    - {{ name: tiny, key: {SHORT} }}\n    - {{ name: tests, key: {KEY} }}\n"),

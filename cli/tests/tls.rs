@@ -3,47 +3,30 @@
 //! `core` alone serves TLS gRPC. Reached with real TLS clients (rustls in reqwest and tonic)
 //! that trust only the test's self-signed certificate.
 
+mod grpc_client;
 mod support;
+mod tls_certs;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use mock_upstream::MockUpstream;
 use modelgate::v1::ListModelsRequest;
 use modelgate::v1::gateway_client::GatewayClient;
 use serde_json::{Value, json};
-use support::{Launch, Process, eventually};
-use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
+use support::{Launch, Process, mock, serve_args, strings};
+use tls_certs::{SelfSigned, ready_over_https};
 
 const KEY: &str = "sk-tls-test";
 
-struct Certs {
-    dir: tempfile::TempDir,
-    cert_pem: String,
-}
-
-fn certs() -> Certs {
-    let dir = tempfile::tempdir().expect("dir");
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
-    let cert_pem = cert.cert.pem();
-    std::fs::write(dir.path().join("cert.pem"), &cert_pem).expect("write cert");
-    std::fs::write(dir.path().join("key.pem"), cert.key_pair.serialize_pem()).expect("write key");
-    Certs { dir, cert_pem }
-}
-
-/// A config file in `dir`; with `tls`, `server.tls` names the test certificate.
-fn write_config(dir: &Path, name: &str, mock: &MockUpstream, tls: bool) -> String {
+/// A config file next to `certs`; with `tls`, `server.tls` names the test certificate.
+fn write_config(certs: &SelfSigned, name: &str, mock: &MockUpstream, tls: bool) -> String {
     let server = if tls {
-        format!(
-            "server: {{ tls: {{ cert: \"{}\", key: \"{}\" }} }}\n",
-            dir.join("cert.pem").display(),
-            dir.join("key.pem").display()
-        )
+        format!("server: {{ {} }}\n", certs.server_tls())
     } else {
         String::new()
     };
-    let file = dir.join(name);
+    let file = certs.dir.path().join(name);
     std::fs::write(
         &file,
         format!(
@@ -56,16 +39,10 @@ fn write_config(dir: &Path, name: &str, mock: &MockUpstream, tls: bool) -> Strin
     file.to_string_lossy().into_owned()
 }
 
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| (*s).to_owned()).collect()
-}
-
 /// An HTTPS client that trusts only the test certificate, with `localhost` at `addr`.
-fn https_client(certs: &Certs, addr: SocketAddr) -> reqwest::Client {
-    reqwest::Client::builder()
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(certs.cert_pem.as_bytes()).expect("pem"),
-        )
+fn https_client(certs: &SelfSigned, addr: SocketAddr) -> reqwest::Client {
+    certs
+        .trusting()
         .tls_built_in_root_certs(false)
         .resolve("localhost", addr)
         .timeout(Duration::from_secs(10))
@@ -75,22 +52,12 @@ fn https_client(certs: &Certs, addr: SocketAddr) -> reqwest::Client {
 
 /// Waits for `/health/ready` over HTTPS, then asserts a chat answer over HTTPS and that plain
 /// HTTP and an untrusting TLS client get nothing from the port.
-async fn assert_https_chat(certs: &Certs, http: &str, what: &str) {
+async fn assert_https_chat(certs: &SelfSigned, http: &str, what: &str) {
     let addr: SocketAddr = http.parse().expect("addr");
     let client = https_client(certs, addr);
     let base = format!("https://localhost:{}", addr.port());
     let ready = format!("{base}/health/ready");
-    eventually(&format!("{what}: ready over https"), || {
-        let (client, ready) = (client.clone(), ready.clone());
-        async move {
-            client
-                .get(ready)
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 200)
-        }
-    })
-    .await;
+    ready_over_https(&client, &ready, &format!("{what}: ready over https")).await;
     let resp = client
         .post(format!("{base}/v1/chat/completions"))
         .bearer_auth(KEY)
@@ -118,26 +85,12 @@ async fn assert_https_chat(certs: &Certs, http: &str, what: &str) {
 }
 
 /// Lists models over TLS gRPC at `grpc`, trusting only the test certificate.
-async fn assert_grpc_tls(certs: &Certs, grpc: &str, what: &str) {
+async fn assert_grpc_tls(certs: &SelfSigned, grpc: &str, what: &str) {
     let addr: SocketAddr = grpc.parse().expect("addr");
     // The certificate names `localhost`; the URL names the address the process bound.
-    let channel = Endpoint::from_shared(format!("https://{addr}"))
-        .expect("url")
-        .tls_config(
-            ClientTlsConfig::new()
-                .ca_certificate(Certificate::from_pem(&certs.cert_pem))
-                .domain_name("localhost"),
-        )
-        .expect("tls config")
-        .connect()
-        .await
-        .expect("grpc over tls connects");
+    let channel = certs.grpc_channel(format!("https://{addr}")).await;
     let mut gateway = GatewayClient::new(channel);
-    let mut request = tonic::Request::new(ListModelsRequest {});
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {KEY}").parse().expect("metadata"),
-    );
+    let request = grpc_client::keyed(ListModelsRequest {}, KEY);
     let models = gateway.list_models(request).await.expect("rpc over tls");
     assert!(
         models.get_ref().models.iter().any(|m| m.id == "mock/text"),
@@ -157,21 +110,11 @@ async fn assert_grpc_tls(certs: &Certs, grpc: &str, what: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_answers_https_and_grpc_over_tls() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
-    let certs = certs();
-    let config = write_config(certs.dir.path(), "tls.yaml", &mock, true);
+    let mock = mock().await;
+    let certs = SelfSigned::new("localhost");
+    let config = write_config(&certs, "tls.yaml", &mock, true);
     let serve = Process::start(Launch {
-        args: strings(&[
-            "serve",
-            "--http",
-            "127.0.0.1:0",
-            "--grpc",
-            "127.0.0.1:0",
-            "--config",
-            &config,
-        ]),
+        args: serve_args(&config),
         env: Vec::new(),
         wait_for: vec!["http", "grpc"],
     });
@@ -181,12 +124,10 @@ async fn serve_answers_https_and_grpc_over_tls() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn facade_answers_https_from_its_config_and_core_serves_grpc_over_tls() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
-    let certs = certs();
-    let tls_config = write_config(certs.dir.path(), "tls.yaml", &mock, true);
-    let plain_config = write_config(certs.dir.path(), "plain.yaml", &mock, false);
+    let mock = mock().await;
+    let certs = SelfSigned::new("localhost");
+    let tls_config = write_config(&certs, "tls.yaml", &mock, true);
+    let plain_config = write_config(&certs, "plain.yaml", &mock, false);
     // The README's split layout: the facade terminates TLS, the core hop is plain gRPC.
     let core = Process::start(Launch {
         args: strings(&["core", "--grpc", "127.0.0.1:0", "--config", &plain_config]),

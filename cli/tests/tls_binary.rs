@@ -4,16 +4,17 @@
 //! on both ports.
 
 mod support;
+mod tls_certs;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mock_upstream::MockUpstream;
-use support::{BIN, Gateway, Launch, Mode, Process, config_file, eventually};
+use support::{BIN, Gateway, Launch, Mode, Process, config_file, eventually, mock, serve_args};
+use tls_certs::{SelfSigned, ready_over_https};
 
 const KEY: &str = "sk-tls-binary-test";
 /// `server.header_timeout_seconds` in these tests.
@@ -21,77 +22,31 @@ const TIMEOUT: Duration = Duration::from_secs(1);
 /// A connection due to close by the header timeout is gone within this.
 const CLOSE_WITHIN: Duration = Duration::from_secs(6);
 
-/// A certificate for `127.0.0.1`, its PEM files in `dir`.
-#[derive(Clone)]
-struct Cert {
-    pem: String,
-    der: Vec<u8>,
-}
-
-fn self_signed(dir: &Path) -> Cert {
-    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("cert");
-    std::fs::write(dir.join("cert.pem"), made.cert.pem()).expect("write cert");
-    std::fs::write(dir.join("key.pem"), made.key_pair.serialize_pem()).expect("write key");
-    Cert {
-        pem: made.cert.pem(),
-        der: made.cert.der().to_vec(),
-    }
-}
-
-/// `modelgate serve` with `server.tls` on loopback ports; ready once an HTTPS client that
-/// trusts `cert` gets 200 from `/health/ready`.
-async fn serve_tls(mock: &MockUpstream, server: &str) -> (Vec<tempfile::TempDir>, Cert, Process) {
-    let certs = tempfile::tempdir().expect("dir");
-    let cert = self_signed(certs.path());
+/// `modelgate serve` with `server.tls` (a certificate for `127.0.0.1`) on loopback ports;
+/// ready once an HTTPS client that trusts the certificate gets 200 from `/health/ready`.
+async fn serve_tls(
+    mock: &MockUpstream,
+    server: &str,
+) -> (tempfile::TempDir, Arc<SelfSigned>, Process) {
+    let cert = SelfSigned::new("127.0.0.1");
     let (dir, file) = config_file(&format!(
-        "server: {{ tls: {{ cert: \"{}\", key: \"{}\" }}, {server} }}\nauth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up, models: [text] }}\n",
-        certs.path().join("cert.pem").display(),
-        certs.path().join("key.pem").display(),
+        "server: {{ {}, {server} }}\nauth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up, models: [text] }}\n",
+        cert.server_tls(),
         mock.base_url()
     ));
     let process = Process::start(Launch {
-        args: [
-            "serve",
-            "--http",
-            "127.0.0.1:0",
-            "--grpc",
-            "127.0.0.1:0",
-            "--config",
-            &file.display().to_string(),
-        ]
-        .map(str::to_owned)
-        .to_vec(),
+        args: serve_args(&file.display().to_string()),
         env: vec![],
         wait_for: vec!["http", "grpc"],
     });
-    let client = trusting(&cert);
     let ready = format!("https://{}/health/ready", process.addr("http"));
-    eventually("ready over https", || {
-        let (client, ready) = (client.clone(), ready.clone());
-        async move {
-            client
-                .get(ready)
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 200)
-        }
-    })
-    .await;
-    (vec![certs, dir], cert, process)
+    ready_over_https(&trusting(&cert), &ready, "ready over https").await;
+    (dir, Arc::new(cert), process)
 }
 
 /// An HTTPS client that trusts `cert` (besides the public CAs).
-fn trusting(cert: &Cert) -> reqwest::Client {
-    reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(cert.pem.as_bytes()).expect("pem"))
-        .build()
-        .expect("client")
-}
-
-async fn mock() -> MockUpstream {
-    MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts")
+fn trusting(cert: &SelfSigned) -> reqwest::Client {
+    cert.trusting().build().expect("client")
 }
 
 /// Runs `modelgate healthcheck --url URL`; its exit code and output.
@@ -176,7 +131,7 @@ fn closed_within(
 /// A TLS client connection to `addr` that trusts only `cert`, handshake done.
 fn handshake(
     addr: &str,
-    cert: &Cert,
+    cert: &SelfSigned,
     alpn: &[u8],
 ) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
     let mut roots = rustls::RootCertStore::empty();

@@ -6,9 +6,8 @@ mod support;
 
 use std::time::Duration;
 
-use mock_upstream::MockUpstream;
 use serde_json::json;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-token-limited-client";
 
@@ -35,9 +34,7 @@ fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tpm_limited_key_gets_x_ratelimit_reset_tokens() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: limited, key: {KEY}, tpm: 10 }}\n\
          providers:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up-0123456789, models: [text] }}\n",

@@ -3,6 +3,7 @@
 //! core RPC → upstream call) with the GenAI attributes, across two processes when run apart; a
 //! `traceparent` from an HTTP or a gRPC client continues the client's trace.
 
+mod grpc_client;
 mod loopback;
 mod support;
 
@@ -13,11 +14,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
-use futures::StreamExt;
 use mock_upstream::MockUpstream;
-use modelgate::v1::gateway_client::GatewayClient;
-use modelgate::v1::message::Content;
-use modelgate::v1::{ChatCompletionRequest, Message, Role};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -25,7 +22,7 @@ use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message as _;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file, eventually};
+use support::{Gateway, Mode, config_file, eventually, mock};
 
 const KEY: &str = "sk-traces-client-key-0123456789";
 /// Sent on every export through `OTEL_EXPORTER_OTLP_HEADERS`.
@@ -178,12 +175,6 @@ fn client_context(trace_id: &str, span_id: &str) -> (Vec<u8>, Vec<u8>, String) {
     )
 }
 
-async fn mock() -> MockUpstream {
-    MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts")
-}
-
 fn config(mock: &MockUpstream) -> (tempfile::TempDir, std::path::PathBuf) {
     config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-traces-upstream-key, models: [text] }}\n",
@@ -216,33 +207,11 @@ async fn http_chat(gw: &Gateway, request_id: &str, traceparent: Option<&str>) ->
 
 /// A streamed chat straight to the core over gRPC, with `traceparent` in its metadata.
 async fn grpc_chat(gw: &Gateway, request_id: &str, traceparent: &str) {
-    let mut request = tonic::Request::new(ChatCompletionRequest {
-        model: "mock/text".into(),
-        stream: true,
-        messages: vec![Message {
-            role: Role::User as i32,
-            content: Some(Content::Text("count".into())),
-            ..Default::default()
-        }],
-        ..Default::default()
-    });
+    let mut request = grpc_client::keyed_stream("mock/text", "count", KEY);
     let metadata = request.metadata_mut();
-    metadata.insert(
-        "authorization",
-        format!("Bearer {KEY}").parse().expect("ascii"),
-    );
     metadata.insert("x-request-id", request_id.parse().expect("ascii"));
     metadata.insert("traceparent", traceparent.parse().expect("ascii"));
-    let mut stream = GatewayClient::connect(gw.grpc.clone())
-        .await
-        .expect("core reachable")
-        .chat_completion(request)
-        .await
-        .expect("stream starts")
-        .into_inner();
-    while let Some(chunk) = stream.next().await {
-        chunk.expect("chunk");
-    }
+    grpc_client::stream_to_end(&gw.grpc, request).await;
 }
 
 fn otel_env<'a>(endpoint: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {

@@ -8,8 +8,7 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mock_upstream::MockUpstream;
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-unknown-names";
 /// Distinct names before the first reading: pools, caches and the bounded label set fill up.
@@ -64,9 +63,7 @@ async fn names(gw: &Gateway, from: usize, to: usize) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn distinct_model_names_and_unknown_keys_leave_memory_flat() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     // No `models` list: every `mock/…` name routes to the upstream.
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY}, rpm: 1000000 }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up }}\n",

@@ -4,10 +4,9 @@
 
 mod support;
 
-use mock_upstream::MockUpstream;
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-unserved-routes-client";
 
@@ -26,9 +25,7 @@ const UNSERVED: &[(&str, &str)] = &[
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unserved_routes_are_404_unknown_url_and_reach_no_upstream() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: main, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up, models: [text] }}\n",
         mock.base_url()

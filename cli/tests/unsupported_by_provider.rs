@@ -4,13 +4,14 @@
 //! and fallbacks still get their turn. Through the binary, in `serve` and split mode, over HTTP
 //! and gRPC, against the mock upstream (which records every request it gets).
 
+mod grpc_client;
 mod support;
 
 use mock_upstream::MockUpstream;
 use modelgate::v1::EmbedRequest;
 use modelgate::v1::gateway_client::GatewayClient;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 use tonic::Code;
 
 const KEY: &str = "sk-unsupported-all-0123456789";
@@ -36,9 +37,7 @@ model_list:
 }
 
 async fn start(mode: Mode) -> (MockUpstream, tempfile::TempDir, Gateway) {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (dir, file) = config_file(&config(&mock));
     let gw = Gateway::start(mode, &file, &[]).await;
     (mock, dir, gw)
@@ -55,16 +54,14 @@ async fn embeddings(gw: &Gateway, body: Value) -> reqwest::Response {
 }
 
 fn grpc_embed(model: &str) -> tonic::Request<EmbedRequest> {
-    let mut request = tonic::Request::new(EmbedRequest {
-        model: model.to_owned(),
-        input: vec!["hello".to_owned()],
-        ..Default::default()
-    });
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {KEY}").parse().expect("metadata"),
-    );
-    request
+    grpc_client::keyed(
+        EmbedRequest {
+            model: model.to_owned(),
+            input: vec!["hello".to_owned()],
+            ..Default::default()
+        },
+        KEY,
+    )
 }
 
 fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {

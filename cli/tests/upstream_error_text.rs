@@ -2,15 +2,13 @@
 //! HTTP (streamed or not) and gRPC, for every adapter kind: modelgate adds no prefix (the
 //! provider is named in `x-modelgate-provider`).
 
+mod grpc_client;
 mod support;
 
 use futures::StreamExt;
 use mock_upstream::MockUpstream;
-use modelgate::v1::gateway_client::GatewayClient;
-use modelgate::v1::message::Content;
-use modelgate::v1::{ChatCompletionRequest, Message, Role};
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-upstream-error-text";
 
@@ -86,15 +84,11 @@ fn config(mock: &MockUpstream) -> String {
 }
 
 async fn check(mode: Mode) {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let (_dir, file) = config_file(&config(&mock));
     let gw = Gateway::start(mode, &file, &[]).await;
     let http = reqwest::Client::new();
-    let mut grpc = GatewayClient::connect(gw.grpc.clone())
-        .await
-        .expect("core reachable");
+    let mut grpc = grpc_client::connect(&gw.grpc).await;
     for (model, provider, recording, status) in CASES {
         let want = recorded_message(recording);
         for stream in [false, true] {
@@ -117,20 +111,7 @@ async fn check(mode: Mode) {
             let body: Value = resp.json().await.expect("JSON error");
             assert_eq!(body["error"]["message"], want.as_str(), "{what} over HTTP");
 
-            let mut request = tonic::Request::new(ChatCompletionRequest {
-                model: model.to_owned(),
-                stream,
-                messages: vec![Message {
-                    role: Role::User as i32,
-                    content: Some(Content::Text("hi".into())),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            });
-            request.metadata_mut().insert(
-                "authorization",
-                format!("Bearer {KEY}").parse().expect("ascii"),
-            );
+            let request = grpc_client::keyed(grpc_client::chat(model, "hi", stream), KEY);
             let err = match grpc.chat_completion(request).await {
                 Err(err) => err,
                 Ok(answer) => match answer.into_inner().next().await {

@@ -4,9 +4,8 @@
 
 mod support;
 
-use mock_upstream::MockUpstream;
 use serde_json::{Value, json};
-use support::{Gateway, Mode, config_file};
+use support::{Gateway, Mode, config_file, mock};
 
 const KEY: &str = "sk-upstream-headers-test";
 
@@ -15,9 +14,7 @@ type Headers<'a> = &'a [(&'a str, &'a str)];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn configured_headers_reach_the_upstream_on_chat_and_embeddings() {
-    let mock = MockUpstream::start(mock_upstream::default_fixtures_dir())
-        .await
-        .expect("mock starts");
+    let mock = mock().await;
     let base = mock.base_url();
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: tests, key: {KEY} }}\n\

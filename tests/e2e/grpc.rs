@@ -18,12 +18,7 @@ async fn channel(gw: &Gateway) -> Channel {
 }
 
 fn authed<T>(msg: T) -> tonic::Request<T> {
-    let mut req = tonic::Request::new(msg);
-    req.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {CLIENT_KEY}").parse().expect("ascii"),
-    );
-    req
+    crate::grpc_client::keyed(msg, CLIENT_KEY)
 }
 
 #[tokio::test]

@@ -368,11 +368,7 @@ async fn facade_alone_drains_and_cuts_its_streams() {
         .connect()
         .await
         .expect("core reachable");
-    let mut request = tonic::Request::new(ListModelsRequest {});
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {CLIENT_KEY}").parse().expect("ascii"),
-    );
+    let request = crate::grpc_client::keyed(ListModelsRequest {}, CLIENT_KEY);
     let models = GatewayClient::new(channel)
         .list_models(request)
         .await

@@ -11,6 +11,9 @@ mod cors;
 mod docs;
 mod errors;
 mod grpc;
+// gRPC requests with a client key, shared with the binary's own tests.
+#[path = "../../cli/tests/grpc_client/mod.rs"]
+mod grpc_client;
 mod harness;
 mod lifecycle;
 mod misbehaviour;
@@ -22,3 +25,6 @@ mod security;
 #[path = "../../cli/tests/support/mod.rs"]
 mod support;
 mod tls;
+// A self-signed certificate and clients that trust it, shared with the binary's own tests.
+#[path = "../../cli/tests/tls_certs/mod.rs"]
+mod tls_certs;

@@ -3,8 +3,6 @@
 
 use futures::StreamExt;
 use modelgate::v1::gateway_client::GatewayClient;
-use modelgate::v1::message::Content;
-use modelgate::v1::{ChatCompletionRequest, Message, Role};
 use serde_json::json;
 
 use crate::both_modes;
@@ -63,23 +61,10 @@ async fn grpc_callers_get_the_id_back() {
         .expect("core reachable");
     let mut client = GatewayClient::new(channel);
     let request = |id: Option<&str>| {
-        let mut req = tonic::Request::new(ChatCompletionRequest {
-            model: "mock/text".into(),
-            stream: true,
-            messages: vec![Message {
-                role: Role::User as i32,
-                content: Some(Content::Text("hi".into())),
-                ..Default::default()
-            }],
-            ..Default::default()
-        });
-        let meta = req.metadata_mut();
-        meta.insert(
-            "authorization",
-            format!("Bearer {CLIENT_KEY}").parse().expect("ascii"),
-        );
+        let mut req = crate::grpc_client::keyed_stream("mock/text", "hi", CLIENT_KEY);
         if let Some(id) = id {
-            meta.insert("x-request-id", id.parse().expect("ascii"));
+            req.metadata_mut()
+                .insert("x-request-id", id.parse().expect("ascii"));
         }
         req
     };

@@ -5,9 +5,8 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use modelgate::v1::ChatCompletionRequest;
 use modelgate::v1::gateway_client::GatewayClient;
-use modelgate::v1::message::Content;
-use modelgate::v1::{ChatCompletionRequest, Message, Role};
 use serde_json::{Value, json};
 use tonic::transport::Channel;
 
@@ -282,19 +281,8 @@ async fn total_timeout_cuts_a_hanging_upstream() {
 }
 
 fn grpc_chat(model: &str, timeout: Option<Duration>) -> tonic::Request<ChatCompletionRequest> {
-    let mut req = tonic::Request::new(ChatCompletionRequest {
-        model: model.into(),
-        messages: vec![Message {
-            role: Role::User as i32,
-            content: Some(Content::Text("hi".into())),
-            ..Default::default()
-        }],
-        ..Default::default()
-    });
-    req.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {CLIENT_KEY}").parse().expect("ascii"),
-    );
+    let mut req =
+        crate::grpc_client::keyed(crate::grpc_client::chat(model, "hi", false), CLIENT_KEY);
     if let Some(t) = timeout {
         req.set_timeout(t);
     }

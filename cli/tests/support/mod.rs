@@ -19,6 +19,19 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_modelgate");
 /// Longest wait for anything a test waits for.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
+/// `serve` on kernel-chosen loopback ports for HTTP and gRPC, from `config`.
+pub fn serve_args(config: &str) -> Vec<String> {
+    strings(&[
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--grpc",
+        "127.0.0.1:0",
+        "--config",
+        config,
+    ])
+}
+
 /// Which processes run the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -188,15 +201,7 @@ impl Gateway {
         let gw = match mode {
             Mode::Serve => {
                 let core = Process::start(Launch {
-                    args: strings(&[
-                        "serve",
-                        "--http",
-                        "127.0.0.1:0",
-                        "--grpc",
-                        "127.0.0.1:0",
-                        "--config",
-                        &config_arg,
-                    ]),
+                    args: serve_args(&config_arg),
                     env,
                     wait_for: vec!["http", "grpc"],
                 });
@@ -288,6 +293,13 @@ impl Gateway {
     }
 }
 
+/// The mock upstream, replaying the recorded provider fixtures on a loopback port.
+pub async fn mock() -> mock_upstream::MockUpstream {
+    mock_upstream::MockUpstream::start(mock_upstream::default_fixtures_dir())
+        .await
+        .expect("mock starts")
+}
+
 /// Writes `text` as `modelgate.yaml` in a new temporary directory.
 pub fn config_file(text: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("dir");
@@ -316,6 +328,7 @@ pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-fn strings(args: &[&str]) -> Vec<String> {
+/// `args` as owned strings, for [`Launch::args`].
+pub fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| (*s).to_owned()).collect()
 }
