@@ -14,30 +14,9 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::Request;
 use http_body::{Frame, SizeHint};
-use modelgate::connections::ConnectionLimits;
-use tokio::net::TcpListener;
 use tokio::time::{Instant, Sleep};
 
-/// How long a client may take to send a request's headers and its body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ReadTimeouts {
-    /// From the first byte of a request to the end of its headers.
-    pub headers: Duration,
-    /// From the end of the headers to the end of the body; large enough for
-    /// the body limit's inline images over a slow uplink.
-    pub body: Duration,
-}
-
-impl Default for ReadTimeouts {
-    fn default() -> Self {
-        Self {
-            headers: Duration::from_secs(30),
-            body: Duration::from_secs(120),
-        }
-    }
-}
-
-/// The body did not arrive whole within [`ReadTimeouts::body`].
+/// The body did not arrive whole within `server.body_timeout_seconds`.
 #[derive(Debug, thiserror::Error)]
 #[error("the request body was not received within {0:?}")]
 pub struct BodyTimedOut(Duration);
@@ -100,20 +79,4 @@ impl http_body::Body for DeadlineBody {
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
     }
-}
-
-/// Serves `app` on `listener` with `timeouts` and the default connection
-/// limits until `shutdown` resolves, then stops accepting and waits for open
-/// connections to finish.
-pub async fn serve_with(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    timeouts: ReadTimeouts,
-) -> std::io::Result<()> {
-    let limits = ConnectionLimits {
-        header_timeout: timeouts.headers,
-        ..ConnectionLimits::default()
-    };
-    crate::server::serve_limited(listener, app, None, limits, timeouts.body, shutdown).await
 }

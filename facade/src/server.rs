@@ -19,7 +19,6 @@ use tower_http::request_id::{
 
 use crate::core_client::CoreClient;
 use crate::error::ApiError;
-use crate::read_timeouts::ReadTimeouts;
 
 /// The complete HTTP application. `cors_origins`: `cors.allow_origins` from
 /// the config (empty: CORS off).
@@ -68,16 +67,6 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
         "The server had an error while processing your request.",
     ))
     .into_response()
-}
-
-/// Serves `app` on `listener` until `shutdown` resolves, with the default
-/// header and body read timeouts (slow clients are cut off).
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    crate::read_timeouts::serve_with(listener, app, shutdown, ReadTimeouts::default()).await
 }
 
 /// Serves `app` on `listener` (over TLS with `tls`) with `limits` and request

@@ -1,17 +1,11 @@
 //! Serving the facade over TLS (rustls with the ring provider): PEM files in, HTTPS with
 //! HTTP/2 and HTTP/1.1 out, stopping gracefully like the plain server.
 
-use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::Router;
-use modelgate::connections::ConnectionLimits;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::TcpListener;
-
-use crate::read_timeouts::ReadTimeouts;
 
 /// Why the TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -50,21 +44,4 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, Tl
         .with_single_cert(certs, key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
-}
-
-/// Serves `app` over TLS on `listener` until `shutdown` resolves, then lets open
-/// connections finish; the same read deadlines and connection limits as plain
-/// HTTP (the defaults).
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    tls: rustls::ServerConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let timeouts = ReadTimeouts::default();
-    let limits = ConnectionLimits {
-        header_timeout: timeouts.headers,
-        ..ConnectionLimits::default()
-    };
-    crate::server::serve_limited(listener, app, Some(tls), limits, timeouts.body, shutdown).await
 }
