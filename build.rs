@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/modelgate/v1/embed.proto",
         "proto/modelgate/v1/models.proto",
         "proto/modelgate/v1/deployments.proto",
+        "proto/modelgate/v1/responses.proto",
     ];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");

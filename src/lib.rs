@@ -7,6 +7,7 @@ pub mod error;
 pub mod json;
 pub mod local;
 pub mod model_name;
+pub mod responses;
 
 /// Generated protobuf messages and gRPC stubs of `modelgate.v1`.
 pub mod v1 {

@@ -14,7 +14,8 @@ use modelgate::v1::gateway_server::Gateway;
 use modelgate::v1::{
     AuthenticateRequest, AuthenticateResponse, ChatCompletionChunk, ChatCompletionRequest,
     CheckHealthRequest, CheckHealthResponse, EmbedRequest, EmbedResponse, ListDeploymentsRequest,
-    ListDeploymentsResponse, ListModelsRequest, ListModelsResponse, Role,
+    ListDeploymentsResponse, ListModelsRequest, ListModelsResponse, ResponseEvent, ResponseRequest,
+    Role,
 };
 use tonic::{Request, Response, Status};
 
@@ -226,6 +227,16 @@ impl Gateway for GatewayService {
                 Err(err.into())
             }
         }
+    }
+
+    type CreateResponseStream = Pin<Box<dyn Stream<Item = Result<ResponseEvent, Status>> + Send>>;
+
+    async fn create_response(
+        &self,
+        request: Request<ResponseRequest>,
+    ) -> Result<Response<Self::CreateResponseStream>, Status> {
+        let (_in_flight, _state, _caller) = self.admit(&request)?;
+        Err(Status::unimplemented("CreateResponse is not served yet"))
     }
 
     async fn embed(

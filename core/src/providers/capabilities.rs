@@ -11,6 +11,9 @@ use crate::config::ProviderKind;
 pub enum Operation {
     Chat,
     Embeddings,
+    /// OpenAI's Responses API: natively where the adapter overrides
+    /// [`super::Provider::responses`], else translated onto chat.
+    Responses,
 }
 
 impl Operation {
@@ -19,6 +22,7 @@ impl Operation {
         match self {
             Operation::Chat => "chat",
             Operation::Embeddings => "embeddings",
+            Operation::Responses => "responses",
         }
     }
 }
@@ -48,6 +52,8 @@ impl Capabilities {
         match operation {
             Operation::Chat => self.chat,
             Operation::Embeddings => self.embeddings,
+            // Every adapter that chats serves Responses, translated when it has no API of its own.
+            Operation::Responses => self.chat,
         }
     }
 }

@@ -18,7 +18,8 @@ use futures::Stream;
 use futures::future::BoxFuture;
 use modelgate::error::GatewayError;
 use modelgate::v1::{
-    ChatCompletionChunk, ChatCompletionRequest, EmbedRequest, EmbedResponse, Model,
+    ChatCompletionChunk, ChatCompletionRequest, EmbedRequest, EmbedResponse, Model, ResponseEvent,
+    ResponseRequest,
 };
 
 use crate::config::{ProviderConfig, ProviderKind};
@@ -28,6 +29,9 @@ pub use capabilities::{Capabilities, Operation};
 /// Chunks of one answer as the provider produces them.
 pub type ChunkStream =
     Pin<Box<dyn Stream<Item = Result<ChatCompletionChunk, GatewayError>> + Send>>;
+
+/// Responses events as the provider produces them (or as the translation from chat writes them).
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<ResponseEvent, GatewayError>> + Send>>;
 
 /// One upstream API. Requests arrive with `model` already set to the name
 /// the upstream knows.
@@ -50,6 +54,19 @@ pub trait Provider: Send + Sync {
     ) -> BoxFuture<'static, Result<EmbedResponse, GatewayError>> {
         let err = capabilities::refused_by(self.capabilities().kind, Operation::Embeddings);
         Box::pin(async move { Err(err) })
+    }
+
+    /// Runs a Responses request. Adapters without a Responses API of their own keep this
+    /// default, which translates the request onto [`Provider::chat`] and the chunks back into
+    /// Responses events (`crate::responses`).
+    fn responses(
+        &self,
+        request: ResponseRequest,
+    ) -> BoxFuture<'static, Result<EventStream, GatewayError>> {
+        match crate::responses::to_chat(&request, self.capabilities().kind) {
+            Ok(chat) => crate::responses::from_chat(request, self.chat(chat)),
+            Err(err) => Box::pin(async move { Err(err) }),
+        }
     }
 
     /// Models the upstream reports, by the names it knows them.

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use modelgate::error::GatewayError;
-use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
+use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model, ResponseRequest};
 
-use super::{Capabilities, ChunkStream, Provider};
+use super::{Capabilities, ChunkStream, EventStream, Provider};
 use crate::secrets::Secrets;
 
 pub(super) struct Scrubbed {
@@ -53,6 +53,22 @@ impl Provider for Scrubbed {
         let answer = self.inner.embed(request);
         let secrets = self.secrets.clone();
         Box::pin(async move { answer.await.map_err(|e| secrets.scrub(e)) })
+    }
+
+    fn responses(
+        &self,
+        request: ResponseRequest,
+    ) -> BoxFuture<'static, Result<EventStream, GatewayError>> {
+        let started = self.inner.responses(request);
+        let secrets = self.secrets.clone();
+        Box::pin(async move {
+            match started.await {
+                Ok(stream) => Ok(Box::pin(
+                    stream.map(move |item| item.map_err(|e| secrets.scrub(e))),
+                ) as EventStream),
+                Err(err) => Err(secrets.scrub(err)),
+            }
+        })
     }
 
     fn list_models(&self) -> BoxFuture<'static, Result<Vec<Model>, GatewayError>> {
