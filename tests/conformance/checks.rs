@@ -26,6 +26,7 @@ pub enum Cap {
     Grpc,
     Embeddings,
     KeysStayPut,
+    Responses,
 }
 
 impl Cap {
@@ -44,6 +45,7 @@ impl Cap {
         Cap::Grpc,
         Cap::Embeddings,
         Cap::KeysStayPut,
+        Cap::Responses,
     ];
 
     pub fn name(self) -> &'static str {
@@ -62,6 +64,7 @@ impl Cap {
             Cap::Grpc => "gRPC stream",
             Cap::Embeddings => "embeddings",
             Cap::KeysStayPut => "keys stay put",
+            Cap::Responses => "responses",
         }
     }
 }
@@ -94,6 +97,7 @@ fn scenarios(cap: Cap, spec: &Spec) -> Vec<(&'static str, &'static str, bool)> {
             .map(|(m, _)| ("embeddings", m, false))
             .into_iter()
             .collect(),
+        Cap::Responses => vec![(spec.responses_upstream, spec.text_stream.0, true)],
     }
 }
 
@@ -168,6 +172,7 @@ pub async fn run(cap: Cap, spec: Spec, gw: Arc<Gateway>) -> Check {
             Cap::Grpc => grpc(&spec, &gw).await,
             Cap::Embeddings => embeddings(&spec, &gw).await,
             Cap::KeysStayPut => keys_stay_put(&spec, &gw).await,
+            Cap::Responses => crate::responses::streamed_text(&spec, &gw).await,
         }
     };
     tokio::time::timeout(Duration::from_secs(20), check)

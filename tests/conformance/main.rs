@@ -13,6 +13,7 @@
 mod adapters;
 mod checks;
 mod gateway;
+mod responses;
 // Starting and stopping `modelgate` processes, shared with the binary's own tests.
 #[path = "../../cli/tests/support/mod.rs"]
 mod support;

@@ -22,6 +22,7 @@ const CAPS: &[Cap] = &[
     Cap::MalformedUpstream,
     Cap::Disconnect,
     Cap::Grpc,
+    Cap::Responses,
     Cap::KeysStayPut,
 ];
 
@@ -162,5 +163,6 @@ pub fn spec() -> Option<Spec> {
                 && body["tool_choice"] == json!({"type": "auto"})
         },
         embeddings: None,
+        responses_upstream: "chat",
     })
 }

@@ -146,5 +146,6 @@ pub fn spec() -> Option<Spec> {
         embeddings: embeddings["embeddings"][0]["values"][0]
             .as_f64()
             .map(|v| ("gemini-embedding-001", v as f32)),
+        responses_upstream: "chat",
     })
 }

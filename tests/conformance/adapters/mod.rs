@@ -54,6 +54,9 @@ pub struct Spec {
     pub tool_definition_sent: fn(&Value) -> bool,
     /// Embeddings model and the first value of the first vector.
     pub embeddings: Option<(&'static str, f32)>,
+    /// The upstream request a `/v1/responses` call becomes: `responses` (the provider's own
+    /// Responses API, passed through) or `chat` (translated); the mock's source-table request.
+    pub responses_upstream: &'static str,
 }
 
 /// An upstream failure and the OpenAI error the client gets for it: the same status and body

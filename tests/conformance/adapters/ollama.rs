@@ -61,6 +61,7 @@ pub fn spec() -> Option<Spec> {
             Cap::MalformedUpstream,
             Cap::Disconnect,
             Cap::Grpc,
+            Cap::Responses,
             Cap::Embeddings,
             Cap::KeysStayPut,
         ],
@@ -135,5 +136,6 @@ pub fn spec() -> Option<Spec> {
         embeddings: embed["embeddings"][0][0]
             .as_f64()
             .map(|v| ("nomic-embed-text", v as f32)),
+        responses_upstream: "chat",
     })
 }

@@ -84,6 +84,7 @@ pub fn spec() -> Option<Spec> {
         embeddings: embeddings["data"][0]["embedding"][0]
             .as_f64()
             .map(|v| ("text", v as f32)),
+        responses_upstream: "responses",
     })
 }
 

@@ -92,6 +92,11 @@ export async function startStack() {
       auth: { keys: [{ name: 'tests', key: CLIENT_KEY, models: ['*'] }, { name: 'limited', key: 'sk-limited', models: ['mock/text'] }] },
       providers: {
         mock: { kind: 'openai', api_base: `http://${mockAddr}/v1`, api_key: PROVIDER_KEY, models: ['text', 'tools'] },
+        // Native provider APIs, replayed by the mock under their own path prefixes.
+        anthropic: { kind: 'anthropic', api_base: `http://${mockAddr}/anthropic`, api_key: PROVIDER_KEY, models: ['text'] },
+        gemini: { kind: 'gemini', api_base: `http://${mockAddr}/gemini`, api_key: PROVIDER_KEY, models: ['text'] },
+        ollama: { kind: 'ollama', api_base: `http://${mockAddr}/ollama`, api_key: PROVIDER_KEY, models: ['text'] },
+        azure: { kind: 'azure', api_base: `http://${mockAddr}/azure`, api_key: PROVIDER_KEY, models: ['text'] },
       },
       model_list: [{ model_name: 'gpt-4o-alias', litellm_params: { model: 'mock/text' } }],
     };
