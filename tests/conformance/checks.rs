@@ -109,7 +109,8 @@ pub fn source_of(cap: Cap, spec: &Spec) -> Result<(String, Vec<String>), String>
     let mut kinds: Vec<String> = Vec::new();
     let mut notes = Vec::new();
     for (request, m, stream) in scenarios(cap, spec) {
-        let source = lookup(spec.name, request, m, stream).ok_or_else(|| {
+        let route = crate::responses::route(spec, request);
+        let source = lookup(&route, request, m, stream).ok_or_else(|| {
             format!("the mock's source table has no row for {request} {m} stream={stream}")
         })?;
         let label = match source.kind {

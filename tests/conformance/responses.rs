@@ -5,6 +5,33 @@
 use serde_json::Value;
 
 use crate::adapters::{Spec, sse_payloads};
+
+/// The mock's source-table route of a request: its Responses API rows are on a route of their
+/// own (`openai-responses`, `azure-responses`), every other request on the adapter's.
+pub fn route(spec: &Spec, request: &str) -> String {
+    if request == "responses" {
+        format!("{}-responses", spec.name)
+    } else {
+        spec.name.to_owned()
+    }
+}
+
+/// A streamed Responses recording's events. Those kept in the mock's crate are named from the
+/// repository root (`mock-upstream/recordings/…`, one event's `data:` per line); others are SSE
+/// files in the fixtures folder.
+fn recorded_events(file: &str) -> Result<Vec<Value>, String> {
+    if !file.starts_with("mock-upstream/") {
+        return Ok(sse_payloads(file));
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(file);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{file}: {e}"))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).map_err(|e| format!("{file}: {e}")))
+        .collect()
+}
 use crate::gateway::Gateway;
 
 type Check = Result<(), String>;
@@ -28,13 +55,14 @@ fn expected(spec: &Spec) -> Result<(String, u64, u64), String> {
         );
         return Ok((text.clone(), input, output));
     }
-    let source = mock_upstream::sources::lookup(spec.name, spec.responses_upstream, m, true)
-        .ok_or_else(|| format!("the mock's source table has no streamed responses row for {m}"))?;
+    let route = route(spec, spec.responses_upstream);
+    let source = mock_upstream::sources::lookup(&route, spec.responses_upstream, m, true)
+        .ok_or_else(|| format!("the mock's source table has no streamed {route} row for {m}"))?;
     let file = source
         .files
         .first()
         .ok_or_else(|| format!("the source row for {m} names no recording"))?;
-    let events = sse_payloads(file);
+    let events = recorded_events(file)?;
     let text: String = events
         .iter()
         .filter(|e| e["type"] == "response.output_text.delta")

@@ -2,7 +2,8 @@
 
 Which recording that is depends on the upstream request modelgate made (found in the mock's log
 by the test's marker): OpenAI and Azure get their Responses recordings (the files the mock's
-source table, `mock-upstream/SOURCES.md`, names for the `responses` request); the other providers
+source table, `mock-upstream/SOURCES.md`, names on its `openai-responses` and `azure-responses`
+routes); the other providers
 get their chat recordings, streamed or not as modelgate asked for them.
 """
 
@@ -16,10 +17,9 @@ from typing import Any
 from gateway import REPO_ROOT
 from native_fixtures import TEXT, Expected, _read, _sse_json
 
-# Config name of each provider in the suite's config → the mock's route for it.
-ROUTES = {"mock": "openai", "anthropic": "anthropic", "gemini": "gemini", "ollama": "ollama", "azure": "azure"}
-# Providers whose own Responses API answers (the others are translated onto chat).
-PASS_THROUGH = {"mock", "azure"}
+# Providers whose own Responses API answers (the others are translated onto chat), and the
+# mock's source-table route for that API.
+PASS_THROUGH = {"mock": "openai-responses", "azure": "azure-responses"}
 # The mock's source-table name for a Responses request.
 RESPONSES_REQUEST = "responses"
 
@@ -65,13 +65,24 @@ def source_files(route: str, request: str, model: str, stream: bool) -> list[str
 # --- OpenAI's Responses format (the pass-through providers' recordings) ---
 
 
-def _responses_events(relative: str) -> list[dict[str, Any]]:
-    return [e for e in _sse_json(relative) if isinstance(e, dict) and "type" in e]
+def _recording(path: str) -> str:
+    # The Responses recordings live in the mock's crate (`mock-upstream/recordings/…`, named from
+    # the repository root); the rest in the shared fixtures folder.
+    return (REPO_ROOT / path).read_text() if path.startswith("mock-upstream/") else _read(path)
+
+
+def _responses_events(path: str) -> list[dict[str, Any]]:
+    text = _recording(path).replace("\r\n", "\n")
+    if path.endswith(".jsonl"):  # one event's `data:` per line
+        events = [json.loads(line) for line in text.splitlines() if line.strip()]
+    else:
+        events = _sse_json(path)
+    return [e for e in events if isinstance(e, dict) and "type" in e]
 
 
 def _responses_final(relative: str, streamed: bool) -> dict[str, Any]:
     if not streamed:
-        return json.loads(_read(relative))
+        return json.loads(_recording(relative))
     done = [e["response"] for e in _responses_events(relative) if e["type"] in ("response.completed", "response.incomplete")]
     assert done, f"{relative} has no response.completed event"
     return done[-1]
@@ -183,7 +194,7 @@ def expected_text(provider: str, record: dict[str, Any]) -> Expected:
     """The text and token counts of the answer the mock gave to `record` (a text model)."""
     streamed = upstream_streamed(provider, record)
     if provider in PASS_THROUGH:
-        files = source_files(ROUTES[provider], RESPONSES_REQUEST, "text", streamed)
+        files = source_files(PASS_THROUGH[provider], RESPONSES_REQUEST, "text", streamed)
         return _responses_text(files[0], streamed)
     return TEXT[provider]() if streamed else _chat_text_not_streamed(provider)
 
@@ -192,6 +203,6 @@ def expected_call(provider: str, record: dict[str, Any]) -> Call:
     """The function call the mock's answer to `record` (a tools model) holds."""
     streamed = upstream_streamed(provider, record)
     if provider in PASS_THROUGH:
-        files = source_files(ROUTES[provider], RESPONSES_REQUEST, "tools", streamed)
+        files = source_files(PASS_THROUGH[provider], RESPONSES_REQUEST, "tools", streamed)
         return _responses_call(files[0], streamed)
     return _chat_call(provider, streamed)

@@ -1,15 +1,18 @@
 // What a `/v1/responses` answer must hold, read from the recording the mock replayed for it: the
-// Responses recordings the mock's source table (mock-upstream/SOURCES.md) names for OpenAI and
-// Azure, each other provider's chat recording, streamed or not as modelgate asked upstream.
+// Responses recordings the mock's source table (mock-upstream/SOURCES.md) names on its
+// `openai-responses` and `azure-responses` routes, each other provider's chat recording, streamed
+// or not as modelgate asked upstream.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, REPO_ROOT } from './gateway.mjs';
 
-/** Config name → the mock's route. OpenAI and Azure answer from their own Responses API. */
-const ROUTES = { mock: 'openai', anthropic: 'anthropic', gemini: 'gemini', ollama: 'ollama', azure: 'azure' };
-export const PASS_THROUGH = new Set(['mock', 'azure']);
+/** Providers whose own Responses API answers (the others are translated onto chat), and the
+ * mock's source-table route for that API. */
+const PASS_THROUGH = { mock: 'openai-responses', azure: 'azure-responses' };
 
-const read = (relative) => readFileSync(join(FIXTURES, relative), 'utf8');
+// The Responses recordings live in the mock's crate (`mock-upstream/recordings/…`, named from the
+// repository root); the rest in the shared fixtures folder.
+const read = (path) => readFileSync(path.startsWith('mock-upstream/') ? join(REPO_ROOT, path) : join(FIXTURES, path), 'utf8');
 const json = (relative) => JSON.parse(read(relative));
 /** `data:` payloads of an SSE recording (CRLF or LF), `[DONE]` left out. */
 const sse = (relative) =>
@@ -49,9 +52,12 @@ export function sourceFiles(route, request, model, stream) {
   return files;
 }
 
+/** A Responses stream recording's events: `.chunks.jsonl` (one `data:` per line) or SSE. */
+const responsesEvents = (path) => (path.endsWith('.jsonl') ? jsonl(path) : sse(path));
+
 function responsesFinal(relative, streamed) {
   if (!streamed) return json(relative);
-  const done = sse(relative).filter((e) => e.type === 'response.completed' || e.type === 'response.incomplete');
+  const done = responsesEvents(relative).filter((e) => e.type === 'response.completed' || e.type === 'response.incomplete');
   if (!done.length) throw new Error(`${relative} has no response.completed event`);
   return done.at(-1).response;
 }
@@ -59,7 +65,7 @@ function responsesFinal(relative, streamed) {
 function responsesText(relative, streamed) {
   const final = responsesFinal(relative, streamed);
   const text = streamed
-    ? sse(relative)
+    ? responsesEvents(relative)
         .filter((e) => e.type === 'response.output_text.delta')
         .map((e) => e.delta)
         .join('')
@@ -170,7 +176,7 @@ function chatCall(provider, streamed) {
 /** Text and token counts of the mock's answer to `record` (a `text` model). */
 export function expectedText(provider, record) {
   const streamed = upstreamStreamed(provider, record);
-  if (PASS_THROUGH.has(provider)) return responsesText(sourceFiles(ROUTES[provider], 'responses', 'text', streamed)[0], streamed);
+  if (provider in PASS_THROUGH) return responsesText(sourceFiles(PASS_THROUGH[provider], 'responses', 'text', streamed)[0], streamed);
   return chatText(provider, streamed);
 }
 
@@ -178,8 +184,8 @@ export function expectedText(provider, record) {
  * the recording has none (Gemini) and modelgate makes one up. */
 export function expectedCall(provider, record) {
   const streamed = upstreamStreamed(provider, record);
-  if (PASS_THROUGH.has(provider)) {
-    const final = responsesFinal(sourceFiles(ROUTES[provider], 'responses', 'tools', streamed)[0], streamed);
+  if (provider in PASS_THROUGH) {
+    const final = responsesFinal(sourceFiles(PASS_THROUGH[provider], 'responses', 'tools', streamed)[0], streamed);
     const item = final.output.find((i) => i.type === 'function_call');
     return { name: item.name, arguments: JSON.parse(item.arguments), callId: item.call_id };
   }
