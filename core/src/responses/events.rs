@@ -457,6 +457,7 @@ fn response_usage(usage: &Usage) -> ResponseUsage {
         },
         cached_tokens: usage.cached_tokens,
         reasoning_tokens: usage.reasoning_tokens,
+        extra: None,
     }
 }
 

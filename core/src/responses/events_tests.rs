@@ -182,7 +182,7 @@ fn text_then_calls_then_usage_after_finish() {
     assert_eq!(done.output[1].arguments.as_deref(), Some("{\"a\":1}"));
     assert_eq!(done.output[2].call_id.as_deref(), Some("call_b"));
     assert_eq!(done.output[2].arguments.as_deref(), Some("{}"));
-    let usage = done.usage.expect("usage");
+    let usage = done.usage.clone().expect("usage");
     assert_eq!(
         (usage.input_tokens, usage.output_tokens, usage.total_tokens),
         (10, 5, 15)
@@ -304,5 +304,5 @@ async fn a_non_streamed_request_gets_one_event() {
     );
     let r = event.response.as_ref().expect("response");
     assert_eq!(r.output[0].content[0].text.as_deref(), Some("Hello"));
-    assert_eq!(r.usage.map(|u| u.total_tokens), Some(2));
+    assert_eq!(r.usage.as_ref().map(|u| u.total_tokens), Some(2));
 }

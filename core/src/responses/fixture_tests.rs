@@ -194,7 +194,7 @@ fn anthropic_thinking_becomes_a_reasoning_item_then_a_message() {
         done.output[1].content[0].text.as_deref(),
         Some(text.concat().as_str())
     );
-    let usage = done.usage.expect("usage");
+    let usage = done.usage.clone().expect("usage");
     assert_eq!(
         (usage.input_tokens, usage.output_tokens, usage.total_tokens),
         (43, 282, 325)
@@ -265,7 +265,7 @@ fn anthropic_tool_use_becomes_a_message_then_a_function_call() {
         Some(args.concat().as_str())
     );
     assert_eq!(done.output[1].status.as_deref(), Some("completed"));
-    let usage = done.usage.expect("usage");
+    let usage = done.usage.clone().expect("usage");
     assert_eq!(
         (usage.input_tokens, usage.output_tokens, usage.total_tokens),
         (377, 65, 442)
@@ -327,7 +327,7 @@ fn gemini_function_call_with_thought_signature() {
     let call = &done.output[0];
     assert_eq!(call.name.as_deref(), Some("get_country"));
     assert!(call.call_id.as_deref().is_some_and(|id| !id.is_empty()));
-    let usage = done.usage.expect("usage");
+    let usage = done.usage.clone().expect("usage");
     // Thoughts count as output, as OpenAI counts reasoning tokens.
     assert_eq!(
         (
@@ -366,7 +366,7 @@ fn ollama_text_stream() {
     assert_eq!(text_done.text.as_deref(), Some(pieces.concat().as_str()));
     let done = terminal(&events);
     assert_eq!(done.model, "gemma3:1b");
-    let usage = done.usage.expect("usage");
+    let usage = done.usage.clone().expect("usage");
     assert_eq!(
         (usage.input_tokens, usage.output_tokens, usage.total_tokens),
         (16, 22, 38)
@@ -415,7 +415,7 @@ fn openai_tool_call_stream_with_usage() {
         .find(|p| p["usage"].is_object())
         .expect("usage chunk")["usage"]
         .clone();
-    let usage = done.usage.expect("usage");
+    let usage = done.usage.clone().expect("usage");
     assert_eq!(
         Some(usage.input_tokens),
         wire_usage["prompt_tokens"].as_u64()
@@ -516,7 +516,7 @@ fn a_non_streamed_answer_is_one_terminal_event() {
         );
     }
     assert_eq!(
-        done.usage.map(|u| u.total_tokens),
+        done.usage.as_ref().map(|u| u.total_tokens),
         wire["usage"]["total_tokens"].as_u64()
     );
 }
@@ -530,4 +530,69 @@ fn a_non_streamed_text_answer_cut_by_max_tokens_is_incomplete() {
     let done = terminal(&events);
     assert_eq!(done.status, "incomplete");
     assert_eq!(done.incomplete_reason.as_deref(), Some("max_output_tokens"));
+}
+
+/// What OpenAI's SDKs do with a stream (`openai` Python's `ResponseStreamState`): start from
+/// `response.created`'s response, append items and parts as they are added, append deltas by
+/// `output_index` / `content_index`. Done on the JSON the client receives, it must end with
+/// the output `response.completed` holds.
+#[test]
+fn an_sdk_accumulating_the_json_events_gets_the_completed_output() {
+    let events = translate(
+        &anthropic_chunks("anthropic/messages-stream-tool-use.sse"),
+        true,
+    );
+    let json: Vec<Value> = events
+        .iter()
+        .map(modelgate::responses::event_to_json)
+        .collect();
+    let mut snapshot = json[0]["response"].clone();
+    assert_eq!(json[0]["type"], "response.created");
+    for event in &json[1..] {
+        let output = snapshot["output"].as_array_mut().expect("output list");
+        let at = |e: &Value, key: &str| e[key].as_u64().expect("index") as usize;
+        match event["type"].as_str().expect("type") {
+            "response.output_item.added" => output.push(event["item"].clone()),
+            "response.content_part.added" => {
+                let item = &mut output[at(event, "output_index")];
+                item["content"]
+                    .as_array_mut()
+                    .expect("content list")
+                    .push(event["part"].clone());
+            }
+            "response.output_text.delta" => {
+                let item = &mut output[at(event, "output_index")];
+                let part = &mut item["content"][at(event, "content_index")];
+                let text = format!(
+                    "{}{}",
+                    part["text"].as_str().expect("text"),
+                    event["delta"].as_str().expect("delta")
+                );
+                part["text"] = Value::String(text);
+            }
+            "response.function_call_arguments.delta" => {
+                let item = &mut output[at(event, "output_index")];
+                let args = format!(
+                    "{}{}",
+                    item["arguments"].as_str().expect("arguments"),
+                    event["delta"].as_str().expect("delta")
+                );
+                item["arguments"] = Value::String(args);
+            }
+            _ => {}
+        }
+    }
+    let completed = json.last().expect("terminal");
+    assert_eq!(completed["type"], "response.completed");
+    let final_output = completed["response"]["output"].as_array().expect("output");
+    let accumulated = snapshot["output"].as_array().expect("output");
+    assert_eq!(accumulated.len(), final_output.len());
+    for (got, want) in accumulated.iter().zip(final_output) {
+        assert_eq!(got["id"], want["id"]);
+        assert_eq!(got["content"], want["content"]);
+        assert_eq!(got["arguments"], want["arguments"]);
+        assert_eq!(got["call_id"], want["call_id"]);
+    }
+    assert_eq!(completed["response"]["usage"]["input_tokens"], 377);
+    assert_eq!(completed["response"]["object"], "response");
 }
