@@ -15,6 +15,7 @@
 //! | `error-401` | 401, OpenAI's `invalid_api_key` envelope | same |
 //! | `error-500` | 500, OpenAI's `server_error` envelope | same |
 //! | `malformed` | — | 200 `text/event-stream` whose second event's `data:` is not JSON |
+//! | `garbage` | — | 200 `text/event-stream` with bytes that are not SSE (the chat route's) |
 //!
 //! Azure's `text` and `tools` replay Azure's own recordings (`azure/…`); its other scenarios
 //! are the OpenAI ones (Azure answers in OpenAI's format), `error-404` is Azure's
@@ -35,16 +36,15 @@ use crate::native::anthropic::frame_events;
 use crate::scenarios::{self, Plan, SSE};
 use crate::server::AppState;
 
-/// A recording kept in this crate: its path as `sources.rs` names it, and its bytes.
+/// A recording kept in this crate (`recordings/<file>`; `sources.rs` names it
+/// `mock-upstream/recordings/<file>`), compiled in.
 pub(crate) struct Recording {
-    pub(crate) path: &'static str,
     bytes: &'static [u8],
 }
 
 macro_rules! recording {
     ($name:ident, $file:literal) => {
         pub(crate) const $name: Recording = Recording {
-            path: concat!("mock-upstream/recordings/", $file),
             bytes: include_bytes!(concat!("../recordings/", $file)),
         };
     };
@@ -130,6 +130,10 @@ pub(crate) fn plan(upstream: Upstream, model: &str, stream: bool) -> Plan {
             StatusCode::INTERNAL_SERVER_ERROR,
             Bytes::from_static(canned::ERROR_500.as_bytes()),
         ),
+        ("garbage", true) => Plan {
+            chunks: vec![Bytes::from_static(canned::GARBAGE)],
+            ..sse(&TEXT_STREAM)
+        },
         ("malformed", true) => {
             let mut plan = sse(&TEXT_STREAM);
             plan.chunks.truncate(1);

@@ -300,6 +300,7 @@ pub const SOURCES: &[Source] = &[
     entry("openai-responses", "responses", "error-401", ANY, 401, Documented, &[], OPENAI_ERRORS_DOC),
     entry("openai-responses", "responses", "error-500", ANY, 500, Documented, &[], OPENAI_ERRORS_DOC),
     entry("openai-responses", "responses", "malformed", YES, 200, Synthetic, &[], "the recorded `text` stream's first event, then an event whose data is cut off mid-JSON"),
+    entry("openai-responses", "responses", "garbage", YES, 200, Synthetic, &[], "bytes that are not SSE, as the chat route's"),
     entry("openai-responses", "responses", "(framing)", YES, 200, Documented, &[], "recordings keep the `data:` payloads; each is sent as `event: <type>` + `data:`, no `[DONE]`, per https://platform.openai.com/docs/api-reference/responses-streaming"),
     // --- Azure OpenAI Responses API (`/azure/openai/v1/responses`, `/azure/openai/responses?api-version=…`) ---
     framed(entry("azure-responses", "responses", "text", YES, 200, Recorded, &[R_AZURE_TEXT_STREAM], VERCEL_AZURE_TEXT), Framing::JsonlAsAnthropicSse),
