@@ -236,7 +236,7 @@ async fn error_event_mid_stream_ends_the_stream_with_the_upstreams_error() {
         types,
         ["response.created", "response.in_progress", "<error>"]
     );
-    let err = items[2].as_ref().err().expect("error");
+    let err = items[2].as_ref().expect_err("error");
     assert_eq!(err.kind, ErrorKind::RateLimited);
     assert_eq!(err.code.as_deref(), Some("insufficient_quota"));
     assert!(
@@ -255,7 +255,7 @@ async fn malformed_events_are_errors_and_a_broken_first_event_fails_the_call() {
         .expect("started");
     assert_eq!(items.len(), 2);
     assert!(items[0].is_ok());
-    let err = items[1].as_ref().err().expect("error");
+    let err = items[1].as_ref().expect_err("error");
     assert_eq!((err.kind, err.http_status()), (ErrorKind::Unavailable, 502));
     assert!(
         err.message.contains("sent malformed JSON"),

@@ -179,13 +179,13 @@ mod tests {
     fn error_event_is_the_upstreams_error() {
         let items = events("openai/responses-stream-error-then-failed.chunks.jsonl");
         assert_eq!(event(&items[0]).r#type, "response.created");
-        let err = items[2].as_ref().err().expect("an error");
+        let err = items[2].as_ref().expect_err("an error");
         assert_eq!(err.kind, ErrorKind::RateLimited);
         assert_eq!(err.code.as_deref(), Some("insufficient_quota"));
         assert!(err.message.starts_with("You exceeded your current quota"));
         // The documented form: the fields on the event itself.
         let documented = r#"{"type":"error","code":"ERR_SOMETHING","message":"Something went wrong","param":null,"sequence_number":1}"#;
-        let err = parse_event("openai", documented).err().expect("an error");
+        let err = parse_event("openai", documented).expect_err("an error");
         assert_eq!(
             (err.code.as_deref(), err.message.as_str()),
             (Some("ERR_SOMETHING"), "Something went wrong")
@@ -196,9 +196,8 @@ mod tests {
 
     #[test]
     fn malformed_data_is_the_chat_paths_error() {
-        let err = parse_event("up", r#"{"type":"response.in_progress","respo"#)
-            .err()
-            .expect("an error");
+        let err =
+            parse_event("up", r#"{"type":"response.in_progress","respo"#).expect_err("an error");
         assert_eq!((err.kind, err.http_status()), (ErrorKind::Unavailable, 502));
         assert!(err.message.contains("upstream `up` sent malformed JSON"));
         assert_eq!(parse_event("up", "[DONE]").ok(), Some(EventItem::Done));
@@ -227,8 +226,7 @@ mod tests {
             "openai",
             recording("openai/responses-error-429-insufficient-quota.json").as_bytes(),
         )
-        .err()
-        .expect("an error");
+        .expect_err("an error");
         assert_eq!(err.code.as_deref(), Some("insufficient_quota"));
     }
 }
