@@ -47,7 +47,7 @@ pub fn json_from_value(v: &Value) -> Json {
     match &v.kind {
         None | Some(Kind::NullValue(_)) => Json::Null,
         Some(Kind::BoolValue(b)) => Json::Bool(*b),
-        Some(Kind::NumberValue(n)) => number(*n),
+        Some(Kind::NumberValue(n)) => json_number(*n),
         Some(Kind::StringValue(s)) => Json::String(s.clone()),
         Some(Kind::ListValue(list)) => {
             Json::Array(list.values.iter().map(json_from_value).collect())
@@ -56,7 +56,12 @@ pub fn json_from_value(v: &Value) -> Json {
     }
 }
 
-fn number(n: f64) -> Json {
+/// A double as a JSON number: an integer when it is one (within ±2^53).
+///
+/// A `Struct` holds every number as a double, so a JSON `1.0` and a JSON `1`
+/// arrive here alike and both come back as `1` (the same number to every JSON
+/// reader); non-integral numbers come back as written.
+pub fn json_number(n: f64) -> Json {
     if n.fract() == 0.0 && n.abs() < MAX_SAFE_INT {
         // Exact: |n| < 2^53 and integral.
         #[allow(clippy::cast_possible_truncation)]
@@ -83,5 +88,33 @@ mod tests {
         };
         let back = Json::Object(map_from_struct(&struct_from_map(map)));
         assert_eq!(back, original);
+    }
+
+    /// What OpenAI's response objects echo: integers must not come back as
+    /// `0.0` / `16384.0`, decimals must stay decimals.
+    #[test]
+    fn integers_come_back_as_integers_and_decimals_as_decimals() {
+        let original = json!({
+            "top_logprobs": 0,
+            "temperature": 1,
+            "max_output_tokens": 16384,
+            "created_at": 1_757_513_676_i64,
+            "offset": -3,
+            "top_p": 0.98,
+            "tiny": 1e-7,
+        });
+        let Json::Object(map) = original.clone() else {
+            panic!("object")
+        };
+        let back = Json::Object(map_from_struct(&struct_from_map(map)));
+        assert_eq!(back, original);
+        assert!(back["top_logprobs"].is_u64());
+        assert!(back["temperature"].is_u64());
+        assert!(back["offset"].is_i64());
+        assert!(back["top_p"].is_f64());
+        assert_eq!(
+            serde_json::to_string(&back["temperature"]).ok().as_deref(),
+            Some("1")
+        );
     }
 }
