@@ -85,7 +85,7 @@ fn note(log: &mut RequestLog, event: &ResponseEvent) {
         log.response_model(&response.model);
     }
     if TERMINAL.contains(&event.r#type.as_str())
-        && let Some(usage) = response.usage
+        && let Some(usage) = &response.usage
     {
         log.usage(Usage {
             prompt_tokens: usage.input_tokens,
