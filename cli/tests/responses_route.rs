@@ -34,11 +34,13 @@ fn config(mock: &MockUpstream) -> String {
          \x20   - {{ name: limited, key: {LIMITED}, rpm: 1 }}\n\
          providers:\n\
          \x20 an: {{ kind: anthropic, api_base: \"{}\", api_key: sk-up-0123456789 }}\n\
+         \x20 oa: {{ kind: openai, api_base: \"{}\", api_key: sk-up-0123456789, models: [embed] }}\n\
          model_list:\n\
          \x20 - model_name: claude\n    litellm_params: {{ model: an/text }}\n\
          \x20 - model_name: broken\n    litellm_params: {{ model: an/error-500 }}\n\
          router_settings:\n  num_retries: 0\n  fallbacks:\n    - {{ broken: [claude] }}\n",
-        mock.native_url("anthropic")
+        mock.native_url("anthropic"),
+        mock.base_url()
     )
 }
 
@@ -362,6 +364,19 @@ async fn the_request_log_and_metrics_tell_responses_from_chat() {
             .expect("answers");
         assert_eq!(chat.status(), 200);
         assert_eq!(request_line(&gw, "chat-log-1").await["endpoint"], "chat");
+        let embed = reqwest::Client::new()
+            .post(gw.url("/v1/embeddings"))
+            .bearer_auth(KEY)
+            .header("x-request-id", "embed-log-1")
+            .json(&json!({"model": "oa/embed", "input": "hi"}))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(embed.status(), 200);
+        assert_eq!(
+            request_line(&gw, "embed-log-1").await["endpoint"],
+            "embeddings"
+        );
 
         if mode == Mode::Serve {
             let scrape = prometheus_text::scrape(&gw.url("/metrics")).await;
@@ -379,6 +394,12 @@ async fn the_request_log_and_metrics_tell_responses_from_chat() {
             };
             assert_eq!(requests("responses"), 1.0);
             assert_eq!(requests("chat"), 1.0);
+            let embeddings = prometheus_text::value(
+                &scrape,
+                "modelgate_requests_total",
+                &[("endpoint", "embeddings"), ("model", "oa/embed")],
+            );
+            assert_eq!(embeddings, 1.0);
             let tokens = prometheus_text::value(
                 &scrape,
                 "modelgate_tokens_total",
