@@ -12,6 +12,7 @@ mod flaky;
 pub mod fuzz_input;
 mod native;
 mod record;
+mod responses;
 mod scenarios;
 mod server;
 pub mod sources;

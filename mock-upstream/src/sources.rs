@@ -38,7 +38,8 @@ pub enum Framing {
     Raw,
     /// vercel/ai `.chunks.jsonl`: `data: <line>\n\n` per line, then `data: [DONE]\n\n`.
     JsonlAsOpenAiSse,
-    /// vercel/ai `.chunks.jsonl` of Anthropic: `event: <type>\ndata: <line>\n\n` per line.
+    /// vercel/ai `.chunks.jsonl` of Anthropic or of OpenAI's Responses API:
+    /// `event: <type>\ndata: <line>\n\n` per line.
     JsonlAsAnthropicSse,
     /// A docs SSE event stored without its closing blank line: the file, then `\n`.
     EventTerminated,
@@ -111,6 +112,41 @@ const OPENAI_ERRORS_DOC: &str = "OpenAI, https://platform.openai.com/docs/guides
 const ANTHROPIC_ERRORS_DOC: &str = "Anthropic, https://docs.claude.com/en/api/errors";
 const GEMINI_QUOTES: &str = "Google's error envelope quoted in google-gemini/gemini-cli#4231, #7227 and cequence-io/openai-scala-client#109";
 const TEXT_STREAM: &[&str] = &["openai/chat-stream-text-include-usage.sse"];
+
+/// Where the recordings kept in this crate (not in the shared fixtures folder) start.
+pub const CRATE_RECORDINGS: &str = "mock-upstream/recordings/";
+const R_TEXT_STREAM: &str = "mock-upstream/recordings/openai/responses-stream-text.chunks.jsonl";
+const R_TEXT_JSON: &str = "mock-upstream/recordings/openai/responses-text.json";
+const R_TOOLS_STREAM: &str =
+    "mock-upstream/recordings/openai/responses-stream-function-call.chunks.jsonl";
+const R_TOOLS_JSON: &str = "mock-upstream/recordings/openai/responses-function-call.json";
+const R_REASONING_STREAM: &str =
+    "mock-upstream/recordings/openai/responses-stream-reasoning-encrypted.chunks.jsonl";
+const R_ERROR_STREAM: &str =
+    "mock-upstream/recordings/openai/responses-stream-error-then-failed.chunks.jsonl";
+const R_ERROR_400: &str =
+    "mock-upstream/recordings/openai/responses-error-400-unsupported-parameter.json";
+const R_ERROR_429: &str =
+    "mock-upstream/recordings/openai/responses-error-429-insufficient-quota.json";
+const R_AZURE_TEXT_STREAM: &str =
+    "mock-upstream/recordings/azure/responses-stream-text.chunks.jsonl";
+const R_AZURE_TEXT_JSON: &str = "mock-upstream/recordings/azure/responses-text.json";
+const R_AZURE_TOOLS_STREAM: &str =
+    "mock-upstream/recordings/azure/responses-stream-function-call.chunks.jsonl";
+const R_AZURE_TOOLS_JSON: &str = "mock-upstream/recordings/azure/responses-function-call.json";
+const VERCEL_SHELL_LOCAL: &str = "vercel/ai packages/openai/src/responses/__fixtures__/openai-shell-local-multiturn.1.{chunks.txt,json} @ ff12133fa2269d9691d1680f47dc033fcbf76b05 (gpt-5.2)";
+const VERCEL_TOOL_SEARCH: &str = "vercel/ai packages/openai/src/responses/__fixtures__/openai-client-tool-search.2.{chunks.txt,json} @ 156cdf0600eabb7a5e39a13db229b67787124a23 (gpt-5.4)";
+const VERCEL_AZURE_TEXT: &str = "vercel/ai packages/azure/src/__fixtures__/azure-text.1.{chunks.txt,json} @ 1b219322a212e355135a46b01de9eaa3ff30f01c";
+const VERCEL_AZURE_TOOLS: &str = "vercel/ai packages/azure/src/__fixtures__/azure-tool-call.1.{chunks.txt,json} @ 1b219322a212e355135a46b01de9eaa3ff30f01c";
+
+/// Where a file a row names is: under this crate for [`CRATE_RECORDINGS`], else in the
+/// fixtures folder.
+pub fn file_path(file: &str) -> std::path::PathBuf {
+    match file.strip_prefix("mock-upstream/") {
+        Some(rest) => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rest),
+        None => crate::default_fixtures_dir().join(file),
+    }
+}
 
 /// Every answer of the mock, by route.
 #[rustfmt::skip]
@@ -252,6 +288,31 @@ pub const SOURCES: &[Source] = &[
     entry("ollama", "embeddings", "text", ANY, 200, Recorded, &["ollama/embed.json"], "any model but `missing`"),
     entry("ollama", "embeddings", "missing", ANY, 404, Borrowed, &["ollama/error-404-model-not-found.json"], "Ollama's /api/chat 404"),
     entry("ollama", "models", "text", ANY, 200, Documented, &["ollama/tags.docs.json"], "Ollama, https://github.com/ollama/ollama/blob/main/docs/api.md (list local models)"),
+    // --- OpenAI Responses API (`/v1/responses`, `/responses`): recordings kept in this crate ---
+    framed(entry("openai-responses", "responses", "text", YES, 200, Recorded, &[R_TEXT_STREAM], VERCEL_SHELL_LOCAL), Framing::JsonlAsAnthropicSse),
+    entry("openai-responses", "responses", "text", NO, 200, Recorded, &[R_TEXT_JSON], VERCEL_SHELL_LOCAL),
+    framed(entry("openai-responses", "responses", "tools", YES, 200, Recorded, &[R_TOOLS_STREAM], VERCEL_TOOL_SEARCH), Framing::JsonlAsAnthropicSse),
+    entry("openai-responses", "responses", "tools", NO, 200, Recorded, &[R_TOOLS_JSON], VERCEL_TOOL_SEARCH),
+    framed(entry("openai-responses", "responses", "reasoning", YES, 200, Recorded, &[R_REASONING_STREAM], "vercel/ai packages/openai/src/responses/__fixtures__/openai-reasoning-encrypted-content.1.chunks.txt @ 55cd1a40625f1ea6eda228cb413234328c215537, lines 1-56: the first of the four answers that file holds"), Framing::JsonlAsAnthropicSse),
+    framed(entry("openai-responses", "responses", "error-in-stream", YES, 200, Recorded, &[R_ERROR_STREAM], "vercel/ai packages/openai/src/responses/__fixtures__/openai-error.1.chunks.txt @ 23f132b48dd12c87de610f437348eb8b0ab34a2e (an `error` event, then `response.failed`)"), Framing::JsonlAsAnthropicSse),
+    entry("openai-responses", "responses", "error-400", ANY, 400, Recorded, &[R_ERROR_400], "vercel/ai packages/openai/src/responses/__fixtures__/reasoning-model-temperature-error.json @ 34c53c0ff19b1567e79d45130f85c612006eacf6 (served with 400 there)"),
+    entry("openai-responses", "responses", "error-429", ANY, 429, Recorded, &[R_ERROR_429], "body: vercel/ai packages/openai/src/responses/__fixtures__/openai-error.1.json @ 23f132b48dd12c87de610f437348eb8b0ab34a2e; status 429 for insufficient_quota per https://platform.openai.com/docs/guides/error-codes"),
+    entry("openai-responses", "responses", "error-401", ANY, 401, Documented, &[], OPENAI_ERRORS_DOC),
+    entry("openai-responses", "responses", "error-500", ANY, 500, Documented, &[], OPENAI_ERRORS_DOC),
+    entry("openai-responses", "responses", "malformed", YES, 200, Synthetic, &[], "the recorded `text` stream's first event, then an event whose data is cut off mid-JSON"),
+    entry("openai-responses", "responses", "garbage", YES, 200, Synthetic, &[], "bytes that are not SSE, as the chat route's"),
+    entry("openai-responses", "responses", "(framing)", YES, 200, Documented, &[], "recordings keep the `data:` payloads; each is sent as `event: <type>` + `data:`, no `[DONE]`, per https://platform.openai.com/docs/api-reference/responses-streaming"),
+    // --- Azure OpenAI Responses API (`/azure/openai/v1/responses`, `/azure/openai/responses?api-version=…`) ---
+    framed(entry("azure-responses", "responses", "text", YES, 200, Recorded, &[R_AZURE_TEXT_STREAM], VERCEL_AZURE_TEXT), Framing::JsonlAsAnthropicSse),
+    entry("azure-responses", "responses", "text", NO, 200, Recorded, &[R_AZURE_TEXT_JSON], VERCEL_AZURE_TEXT),
+    framed(entry("azure-responses", "responses", "tools", YES, 200, Recorded, &[R_AZURE_TOOLS_STREAM], VERCEL_AZURE_TOOLS), Framing::JsonlAsAnthropicSse),
+    entry("azure-responses", "responses", "tools", NO, 200, Recorded, &[R_AZURE_TOOLS_JSON], VERCEL_AZURE_TOOLS),
+    framed(entry("azure-responses", "responses", "reasoning", YES, 200, Borrowed, &[R_REASONING_STREAM], "OpenAI's (Azure answers in its format)"), Framing::JsonlAsAnthropicSse),
+    framed(entry("azure-responses", "responses", "error-in-stream", YES, 200, Borrowed, &[R_ERROR_STREAM], "OpenAI's"), Framing::JsonlAsAnthropicSse),
+    entry("azure-responses", "responses", "error-400", ANY, 400, Borrowed, &[R_ERROR_400], "OpenAI's"),
+    entry("azure-responses", "responses", "error-429", ANY, 429, Borrowed, &[R_ERROR_429], "OpenAI's"),
+    entry("azure-responses", "responses", "error-404", ANY, 404, Quoted, &[], "chatboxai/chatbox#646, #861 (DeploymentNotFound)"),
+    entry("azure-responses", "responses", "(path)", ANY, 200, Documented, &[], "Microsoft Learn, Azure OpenAI Responses API, https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/responses: POST {endpoint}/openai/v1/responses, `api-key` header, the deployment as `model`"),
     // --- Every native route ---
     entry("all", "(fixture file missing)", "any", ANY, 500, Synthetic, &[], "a JSON error naming the missing file"),
 ];
@@ -279,7 +340,8 @@ pub fn render() -> String {
          names files is requested by `tests/replay.rs`, and its body compared byte for byte with \
          them (with its framing), its `Content-Type` with the one the fixtures README records \
          (paced rows excepted: their bytes are those of the row without pacing).\n\n\
-         * **recorded**: the provider's recorded bytes for this request (`../../shared/fixtures/providers/`).\n\
+         * **recorded**: the provider's recorded bytes for this request (`../../shared/fixtures/providers/`, or \
+         `mock-upstream/recordings/` for the Responses API rows, whose sources are named in the row).\n\
          * **documented**: not recorded; built from the provider's documentation (named).\n\
          * **quoted**: not in the fixtures; a live response quoted in a public report (named).\n\
          * **borrowed**: another provider's, or another endpoint's, recording (named).\n\

@@ -254,7 +254,19 @@ fn every_route_of_the_table_has_a_replay_test() {
         .collect();
     routes.sort_unstable();
     routes.dedup();
-    assert_eq!(routes, ["anthropic", "azure", "gemini", "ollama", "openai"]);
+    // The Responses API rows are replayed by tests/responses_replay.rs.
+    assert_eq!(
+        routes,
+        [
+            "anthropic",
+            "azure",
+            "azure-responses",
+            "gemini",
+            "ollama",
+            "openai",
+            "openai-responses"
+        ]
+    );
 }
 
 #[test]
@@ -267,7 +279,7 @@ fn recorded_and_borrowed_rows_name_files_and_others_say_why() {
                     "{s:?}"
                 );
                 for f in s.files {
-                    assert!(default_fixtures_dir().join(f).is_file(), "{f}");
+                    assert!(mock_upstream::sources::file_path(f).is_file(), "{f}");
                 }
             }
             Kind::Documented | Kind::Quoted | Kind::Synthetic => {

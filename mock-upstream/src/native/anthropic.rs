@@ -248,7 +248,8 @@ async fn sse(st: &AppState, name: &str) -> Plan {
     }
 }
 
-fn frame_events(jsonl: &[u8]) -> Bytes {
+/// Also OpenAI's Responses API framing (`responses.rs`).
+pub(crate) fn frame_events(jsonl: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(jsonl.len() * 2);
     for line in jsonl.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);

@@ -83,6 +83,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/openai/deployments/{deployment}/embeddings",
             post(embeddings),
         )
+        .merge(crate::responses::azure_routes())
 }
 
 /// Records the request and checks what every Azure call needs; `Err` is the
@@ -94,13 +95,20 @@ fn admit(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Value, Plan> {
+    admit_with(st, method, uri, headers, body, true)
+}
+
+/// [`admit`], for a route that may take no `api-version` (the v1 API).
+pub(crate) fn admit_with(
+    st: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    needs_version: bool,
+) -> Result<Value, Plan> {
     let json = st.record(method, uri, headers, body);
-    let has_version = uri.query().is_some_and(|q| {
-        q.split('&').any(|p| {
-            p.strip_prefix("api-version=")
-                .is_some_and(|v| !v.is_empty())
-        })
-    });
+    let has_version = !needs_version || has_api_version(uri);
     if !has_version {
         return Err(scenarios::unknown_route());
     }
@@ -108,6 +116,20 @@ fn admit(
         return Err(json_plan(StatusCode::UNAUTHORIZED, KEY_401));
     }
     json.ok_or_else(scenarios::invalid_json)
+}
+
+/// Azure's `DeploymentNotFound` 404.
+pub(crate) fn deployment_not_found() -> Plan {
+    json_plan(StatusCode::NOT_FOUND, DEPLOYMENT_NOT_FOUND_404)
+}
+
+fn has_api_version(uri: &Uri) -> bool {
+    uri.query().is_some_and(|q| {
+        q.split('&').any(|p| {
+            p.strip_prefix("api-version=")
+                .is_some_and(|v| !v.is_empty())
+        })
+    })
 }
 
 async fn chat(

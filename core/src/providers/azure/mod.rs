@@ -23,12 +23,12 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::stream as fstream;
 use modelgate::error::{ErrorKind, GatewayError};
-use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
+use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model, ResponseRequest};
 use serde_json::Value;
 
 use super::http::Transport;
 use super::openai::response::{parse_completion, parse_embeddings};
-use super::{Capabilities, ChunkStream, Provider};
+use super::{Capabilities, ChunkStream, EventStream, Provider};
 use crate::config::{ProviderConfig, ProviderKind};
 use crate::secrets::Secrets;
 use request::Auth;
@@ -101,6 +101,17 @@ impl Inner {
         Ok(self.auth.apply(builder))
     }
 
+    fn post_responses(&self, body: &Value) -> Result<reqwest::RequestBuilder, GatewayError> {
+        let mut builder = self
+            .client
+            .post(request::responses_endpoint(&self.base)?)
+            .json(body);
+        for (name, value) in &self.headers {
+            builder = builder.header(name, value);
+        }
+        Ok(self.auth.apply(builder))
+    }
+
     fn api_version(&self) -> Result<&str, GatewayError> {
         self.api_version.as_deref().ok_or_else(|| {
             GatewayError::new(
@@ -140,6 +151,33 @@ impl Provider for AzureProvider {
                 response,
                 move |e| inner.scrub(e),
             ))
+        })
+    }
+
+    /// Passed through to the resource's Responses API, the deployment as `model` (the name
+    /// the request already carries), the rest as the client wrote it.
+    fn responses(
+        &self,
+        request: ResponseRequest,
+    ) -> BoxFuture<'static, Result<EventStream, GatewayError>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let body = modelgate::responses::request_to_json(&request);
+            let mut builder = inner.post_responses(&body)?;
+            if !request.stream {
+                builder = builder.timeout(inner.timeout.unwrap_or(DEFAULT_TIMEOUT));
+            } else if let Some(timeout) = inner.timeout {
+                builder = builder.timeout(timeout);
+            }
+            let response = inner.send(builder).await?;
+            let name = inner.name.clone();
+            crate::providers::openai::responses_stream::events(
+                name,
+                response,
+                request.stream,
+                move |e| inner.scrub(e),
+            )
+            .await
         })
     }
 

@@ -75,6 +75,30 @@ pub fn endpoint(
     Ok(url)
 }
 
+/// `{base}/openai/v1/responses`: Azure's Responses API (Microsoft Learn, "Azure OpenAI
+/// Responses API") takes the deployment as the body's `model`, not in the path, and its v1
+/// API no `api-version` (the configured one dates the deployments API; the dated
+/// `/openai/responses` needs a preview version the chat default is not). A base already
+/// ending in `/openai` is kept.
+pub fn responses_endpoint(base: &str) -> Result<reqwest::Url, GatewayError> {
+    let bad_base = || {
+        GatewayError::new(
+            ErrorKind::Internal,
+            format!("azure api_base `{base}` is not a base URL"),
+        )
+    };
+    let mut url = reqwest::Url::parse(base).map_err(|_| bad_base())?;
+    {
+        let mut path = url.path_segments_mut().map_err(|_| bad_base())?;
+        path.pop_if_empty();
+        if !base.trim_end_matches('/').ends_with("/openai") {
+            path.push("openai");
+        }
+        path.push("v1").push("responses");
+    }
+    Ok(url)
+}
+
 /// The chat body: OpenAI's, without `model` (the deployment in the URL
 /// decides; the documented request schema has no `model`), without
 /// `reasoning_content` in history (no Azure model takes reasoning text back),

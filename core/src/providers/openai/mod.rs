@@ -4,6 +4,8 @@
 
 pub mod request;
 pub mod response;
+pub(crate) mod responses;
+pub(crate) mod responses_stream;
 pub(crate) mod stream;
 
 use std::time::Duration;
@@ -11,12 +13,12 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::stream as fstream;
 use modelgate::error::GatewayError;
-use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model};
+use modelgate::v1::{ChatCompletionRequest, EmbedRequest, EmbedResponse, Model, ResponseRequest};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use super::http::{Endpoint, Transport};
-use super::{Capabilities, ChunkStream, Provider};
+use super::{Capabilities, ChunkStream, EventStream, Provider};
 use crate::config::{ProviderConfig, ProviderKind};
 
 /// Default cap on a non-streamed call when the config sets none.
@@ -98,6 +100,28 @@ impl Provider for OpenAiProvider {
             Ok(stream::chunk_stream(name, response, move |e| {
                 inner.scrub(e)
             }))
+        })
+    }
+
+    /// Passed through to the upstream's own `POST /responses`: the request as the client wrote
+    /// it (`store`, `previous_response_id`, built-in tools, `include` unchanged), the events
+    /// as the upstream sent them.
+    fn responses(
+        &self,
+        request: ResponseRequest,
+    ) -> BoxFuture<'static, Result<EventStream, GatewayError>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let body = modelgate::responses::request_to_json(&request);
+            let mut builder = inner.post("/responses", &body);
+            if !request.stream {
+                builder = builder.timeout(inner.timeout.unwrap_or(DEFAULT_TIMEOUT));
+            } else if let Some(timeout) = inner.timeout {
+                builder = builder.timeout(timeout);
+            }
+            let response = inner.send(builder).await?;
+            let name = inner.name.as_str().into();
+            responses_stream::events(name, response, request.stream, move |e| inner.scrub(e)).await
         })
     }
 

@@ -223,7 +223,7 @@ fn role_from_name(name: &str) -> Option<Role> {
     })
 }
 
-fn malformed(provider: &str, err: &serde_json::Error) -> GatewayError {
+pub(crate) fn malformed(provider: &str, err: &serde_json::Error) -> GatewayError {
     GatewayError::new(
         ErrorKind::Unavailable,
         format!("upstream `{provider}` sent malformed JSON: {err}"),
@@ -244,6 +244,12 @@ pub fn upstream_error(provider: &str, status: u16, body: &[u8]) -> GatewayError 
             None,
         ),
     }
+}
+
+/// The error an upstream's in-stream error object stands for (no HTTP status: its `type` or
+/// `code` decides the kind), its message kept.
+pub(crate) fn stream_error(provider: &str, error: &Value) -> GatewayError {
+    envelope_error(provider, None, error)
 }
 
 /// An `{"error": …}` envelope, at top level or inside a stream.
