@@ -445,3 +445,58 @@ async fn the_openapi_document_describes_responses() {
     }
     assert!(schemas["ResponseRequest"]["properties"]["input"].is_object());
 }
+
+/// A recording of the mock's OpenAI Responses API.
+fn recording(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../mock-upstream/recordings/openai")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_openai_deployment_answers_from_its_own_responses_api() {
+    let recorded: Value =
+        serde_json::from_str(&recording("responses-text.json")).expect("recorded JSON");
+    let recorded_types: Vec<String> = recording("responses-stream-text.chunks.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|e| e["type"].as_str().map(str::to_owned))
+        .collect();
+    for mode in [Mode::Serve, Mode::Split] {
+        let (mock, _dir, gw) = start(mode).await;
+        let resp = post(
+            &gw,
+            "/responses",
+            KEY,
+            &json!({"model": "oa/text", "input": "hi"}),
+        )
+        .await;
+        assert_eq!(resp.status(), 200, "{mode:?}");
+        assert_eq!(header(&resp, "content-type"), "application/json");
+        assert_eq!(header(&resp, "x-modelgate-provider"), "oa");
+        let body: Value = resp.json().await.expect("JSON");
+        for field in ["id", "object", "status", "model", "output", "usage"] {
+            assert_eq!(body[field], recorded[field], "{mode:?}: {field}");
+        }
+        assert!(
+            mock.requests()
+                .iter()
+                .any(|r| r.path.ends_with("/responses")),
+            "{mode:?}: {:?}",
+            mock.requests()
+        );
+
+        let resp = post(
+            &gw,
+            "/v1/responses",
+            KEY,
+            &json!({"model": "oa/text", "input": "hi", "stream": true}),
+        )
+        .await;
+        assert_eq!(resp.status(), 200, "{mode:?}");
+        let events = sse_events(&resp.text().await.expect("body"));
+        let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, recorded_types, "{mode:?}");
+    }
+}
