@@ -1,4 +1,4 @@
-//! What modelgate does not serve: OpenAI's `/responses` and legacy `/completions`, and
+//! What modelgate does not serve: OpenAI's legacy `/completions`, and
 //! LiteLLM's key, team, spend and UI management routes. Each answers 404 in OpenAI's shape
 //! with code `unknown_url`, even to a valid key, and nothing reaches an upstream.
 
@@ -11,8 +11,6 @@ use support::{Gateway, Mode, config_file, mock};
 const KEY: &str = "sk-unserved-routes-client";
 
 const UNSERVED: &[(&str, &str)] = &[
-    ("POST", "/v1/responses"),
-    ("POST", "/responses"),
     ("POST", "/v1/completions"),
     ("POST", "/completions"),
     ("POST", "/key/generate"),

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod providers;
 pub mod request_log;
 pub mod resilience;
+pub mod response_rpc;
 pub mod responses;
 pub mod router;
 pub mod rpc_span;

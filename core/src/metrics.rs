@@ -81,6 +81,8 @@ struct SeriesKey {
     status: u16,
     stream: bool,
     surface: Surface,
+    /// `chat`, `embeddings` or `responses`.
+    endpoint: &'static str,
 }
 
 /// The series one finished request moves; TTFT and tokens appear on first use.
@@ -97,13 +99,15 @@ impl Series {
     fn register(key: SeriesKey) -> Self {
         let (model, provider) = (key.model.clone(), key.provider.clone());
         let stream = if key.stream { "true" } else { "false" };
-        let surface = key.surface.as_str();
+        let (surface, endpoint) = (key.surface.as_str(), key.endpoint);
         Self {
             requests: counter!(REQUESTS,
                 "model" => model.clone(), "provider" => provider.clone(),
-                "status" => key.status.to_string(), "stream" => stream, "surface" => surface),
+                "status" => key.status.to_string(), "stream" => stream, "surface" => surface,
+                "endpoint" => endpoint),
             duration: histogram!(DURATION,
-                "model" => model, "provider" => provider, "stream" => stream, "surface" => surface),
+                "model" => model, "provider" => provider, "stream" => stream, "surface" => surface,
+                "endpoint" => endpoint),
             ttft: OnceLock::new(),
             tokens: OnceLock::new(),
             key,
@@ -115,7 +119,7 @@ impl Series {
             let k = &self.key;
             histogram!(TTFT,
                 "model" => k.model.clone(), "provider" => k.provider.clone(),
-                "surface" => k.surface.as_str())
+                "surface" => k.surface.as_str(), "endpoint" => k.endpoint)
         })
     }
 
@@ -124,7 +128,8 @@ impl Series {
             let k = &self.key;
             ["prompt", "completion", "reasoning", "cached"].map(|kind| {
                 counter!(TOKENS,
-                    "model" => k.model.clone(), "provider" => k.provider.clone(), "kind" => kind)
+                    "model" => k.model.clone(), "provider" => k.provider.clone(), "kind" => kind,
+                    "endpoint" => k.endpoint)
             })
         })
     }
@@ -135,6 +140,8 @@ pub struct Outcome<'a> {
     pub model: &'a str,
     pub provider: &'a str,
     pub surface: Surface,
+    /// `chat`, `embeddings` or `responses`.
+    pub endpoint: &'static str,
     pub stream: bool,
     pub status: u16,
     pub usage: Option<&'a Usage>,
@@ -222,6 +229,7 @@ impl Metrics {
             status: o.status,
             stream: o.stream,
             surface: o.surface,
+            endpoint: o.endpoint,
         };
         let series = self.series(key);
         series.requests.increment(1);
@@ -291,7 +299,7 @@ pub fn error_class(kind: ErrorKind) -> &'static str {
 fn describe() {
     describe_counter!(
         REQUESTS,
-        "Requests finished, by model, provider, status (HTTP, 499 = client went away), stream and surface"
+        "Requests finished, by model, provider, status (HTTP, 499 = client went away), stream, surface and endpoint (chat, embeddings, responses)"
     );
     describe_counter!(
         TOKENS,
@@ -313,7 +321,7 @@ fn describe() {
     );
     describe_gauge!(
         STREAMS_IN_FLIGHT,
-        "Chat completion streams being relayed now"
+        "Streamed answers (chat completions and responses) being relayed now"
     );
     // Present from the start, so dashboards show 0 rather than no data.
     gauge!(STREAMS_IN_FLIGHT).increment(0.0);

@@ -9,6 +9,7 @@ use modelgate::error::GatewayError;
 use modelgate::v1::Usage;
 
 use crate::metrics::{Metrics, Outcome, Surface};
+use crate::providers::Operation;
 use crate::secrets::Secrets;
 
 /// Collects a request's facts; logs them once on drop.
@@ -30,6 +31,8 @@ pub struct RequestLog {
     finished: bool,
     detached: bool,
     metrics: Option<(Arc<Metrics>, Surface)>,
+    /// `chat`, `embeddings` or `responses`, once observed.
+    endpoint: &'static str,
     upstream_span: Option<tracing::Span>,
     /// Scrubbed from every text field before the line, the span and the metrics see it.
     secrets: Secrets,
@@ -60,17 +63,19 @@ impl RequestLog {
             finished: false,
             detached: false,
             metrics: None,
+            endpoint: "",
             upstream_span: None,
             secrets,
         }
     }
 
-    /// Counts this request in `metrics` as coming from `surface`; a stream
-    /// counts as in flight from here until the log is dropped.
-    pub fn observe(&mut self, metrics: Arc<Metrics>, surface: Surface) {
+    /// Counts this request in `metrics` as a `operation` request coming from `surface`; a
+    /// stream counts as in flight from here until the log is dropped.
+    pub fn observe(&mut self, metrics: Arc<Metrics>, surface: Surface, operation: Operation) {
         if self.metrics.is_none() && self.stream {
             crate::metrics::stream_in_flight(1.0);
         }
+        self.endpoint = operation.as_str();
         self.metrics = Some((metrics, surface));
     }
 
@@ -176,6 +181,7 @@ impl Drop for RequestLog {
             target: "modelgate::request",
             request_id = %self.request_id,
             key = %self.key_name,
+            endpoint = self.endpoint,
             model = %self.model,
             provider = %self.provider,
             upstream_model = %self.upstream_model,
@@ -219,6 +225,7 @@ impl Drop for RequestLog {
                 model: &self.model,
                 provider: &self.provider,
                 surface,
+                endpoint: self.endpoint,
                 stream: self.stream,
                 status,
                 usage: self.usage.as_ref(),

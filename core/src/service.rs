@@ -22,7 +22,7 @@ use tonic::{Request, Response, Status};
 use crate::auth::{self, Auth, Caller};
 use crate::config::Config;
 use crate::discovery::Discovery;
-use crate::providers::ChunkStream;
+use crate::providers::{ChunkStream, Operation};
 use crate::request_log::RequestLog;
 use crate::resilience::process_state::ProcessState;
 use crate::router::Router;
@@ -207,7 +207,7 @@ impl Gateway for GatewayService {
             req.stream,
             state.secrets.clone(),
         );
-        log.observe(state.metrics.clone(), surface);
+        log.observe(state.metrics.clone(), surface, Operation::Chat);
         match self
             .start_chat(&state, &caller, &mut req, deadline, &mut log)
             .await
@@ -235,8 +235,35 @@ impl Gateway for GatewayService {
         &self,
         request: Request<ResponseRequest>,
     ) -> Result<Response<Self::CreateResponseStream>, Status> {
-        let (_in_flight, _state, _caller) = self.admit(&request)?;
-        Err(Status::unimplemented("CreateResponse is not served yet"))
+        let (in_flight, state, caller) = self.admit(&request)?;
+        let request_id = request_id(&request);
+        let surface = crate::metrics::Surface::of(request.metadata());
+        let deadline = crate::resilience::deadline(request.metadata());
+        let mut req = request.into_inner();
+        let mut log = RequestLog::start(
+            request_id,
+            caller.name.clone(),
+            modelgate::model_name::bounded(&req.model).to_owned(),
+            req.stream,
+            state.secrets.clone(),
+        );
+        log.observe(state.metrics.clone(), surface, Operation::Responses);
+        match crate::response_rpc::start(&state, &caller, &mut req, deadline, &mut log).await {
+            Ok((events, headers)) => {
+                let mut response = Response::new(Box::pin(self.drain.guard(
+                    in_flight,
+                    events,
+                    || Err(crate::lifecycle::shutting_down()),
+                )) as Self::CreateResponseStream);
+                crate::resilience::set_metadata(response.metadata_mut(), &headers);
+                Ok(response)
+            }
+            Err(err) => {
+                let err = state.secrets.scrub(err);
+                log.fail(&err);
+                Err(err.into())
+            }
+        }
     }
 
     async fn embed(
@@ -255,7 +282,7 @@ impl Gateway for GatewayService {
             false,
             state.secrets.clone(),
         );
-        log.observe(state.metrics.clone(), surface);
+        log.observe(state.metrics.clone(), surface, Operation::Embeddings);
         let result = async {
             if req.model.is_empty() {
                 return Err(GatewayError::invalid(

@@ -1,14 +1,14 @@
 //! The facade's handle on the core: the same gRPC client whether the core
 //! runs in this process (called directly as a tower service, no socket) or
-//! elsewhere (over an HTTP/2 channel). In process, `ChatCompletion` skips
-//! even the tower service: it is called as a function (see
+//! elsewhere (over an HTTP/2 channel). In process, `ChatCompletion` and
+//! `CreateResponse` skip even the tower service: it is called as a function (see
 //! [`modelgate::local`]).
 
 use std::sync::Arc;
 
-use modelgate::local::{ChunkStream, LocalGateway};
+use modelgate::local::{ChunkStream, EventStream, LocalGateway};
 use modelgate::v1::gateway_client::GatewayClient;
-use modelgate::v1::{AuthenticateRequest, ChatCompletionRequest};
+use modelgate::v1::{AuthenticateRequest, ChatCompletionRequest, ResponseRequest};
 use tonic::body::Body;
 use tonic::metadata::AsciiMetadataValue;
 use tonic_health::pb::health_client::HealthClient;
@@ -57,7 +57,8 @@ pub struct CoreClient {
     pub gateway: GatewayClient<CoreTransport>,
     /// The standard health service.
     pub health: HealthClient<CoreTransport>,
-    /// `ChatCompletion` as a direct call when the core runs in this process.
+    /// `ChatCompletion` and `CreateResponse` as direct calls when the core runs in this
+    /// process.
     local: Option<Arc<dyn LocalGateway>>,
     /// Credentials the remote core accepted lately (unused in process).
     accepted: Arc<Accepted>,
@@ -118,6 +119,20 @@ impl CoreClient {
             None => {
                 let response = self.gateway.clone().chat_completion(request).await?;
                 Ok(response.map(|chunks| Box::pin(chunks) as ChunkStream))
+            }
+        }
+    }
+
+    /// `modelgate.v1.Gateway/CreateResponse`, directly or over gRPC.
+    pub async fn create_response(
+        &self,
+        request: tonic::Request<ResponseRequest>,
+    ) -> Result<tonic::Response<EventStream>, tonic::Status> {
+        match &self.local {
+            Some(local) => local.create_response(request).await,
+            None => {
+                let response = self.gateway.clone().create_response(request).await?;
+                Ok(response.map(|events| Box::pin(events) as EventStream))
             }
         }
     }

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod read_timeouts;
 pub mod request;
 pub mod response;
+pub mod responses_route;
 pub mod routes;
 pub mod server;
 pub mod sse;

@@ -29,6 +29,7 @@ pub fn router(core: CoreClient, body_limit: usize) -> Router {
         .route("/v1/models/{*id}", get(get_model))
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/embeddings", post(embeddings))
+        .route("/v1/responses", post(crate::responses_route::responses))
         .route("/health", get(crate::litellm::health))
         .route("/health/ready", get(ready))
         // LiteLLM's paths for the same things, so its clients and probes keep working.
@@ -36,6 +37,7 @@ pub fn router(core: CoreClient, body_limit: usize) -> Router {
         .route("/models/{*id}", get(get_model))
         .route("/chat/completions", post(chat_completions))
         .route("/embeddings", post(embeddings))
+        .route("/responses", post(crate::responses_route::responses))
         .route("/health/liveliness", get(health))
         .route("/health/liveness", get(health))
         .route("/health/readiness", get(ready))

@@ -7,23 +7,23 @@ pub mod balance;
 pub mod cooldown;
 pub mod fallback;
 pub mod limits;
+mod operations;
 pub mod process_state;
 pub mod retry;
 pub mod supported;
+mod tail;
 pub mod timeouts;
 
 use std::future::Future;
 use std::time::Duration;
 
-use futures::StreamExt;
 use modelgate::error::{ErrorKind, GatewayError};
-use modelgate::v1::{ChatCompletionChunk, ChatCompletionRequest, EmbedRequest, EmbedResponse};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::auth::Caller;
 use crate::config::RouterSettings;
-use crate::providers::{ChunkStream, Operation};
+use crate::providers::Operation;
 use crate::request_log::RequestLog;
 use crate::router::{Route, Router, Target};
 use cooldown::{Health, InFlightGuard};
@@ -32,145 +32,8 @@ use limits::Permit;
 use retry::Failure;
 use timeouts::AttemptLimits;
 
+pub use operations::{ChatAnswer, EmbedAnswer, ResponseAnswer, chat, embed, responses};
 pub use timeouts::deadline;
-
-/// A chat answer that has started: its first chunk, the rest (with the attempt's limits and
-/// accounting attached), and the response headers.
-pub struct ChatAnswer {
-    pub first: ChatCompletionChunk,
-    pub rest: ChunkStream,
-    /// `x-modelgate-*` and `x-ratelimit-*`.
-    pub headers: Vec<(String, String)>,
-}
-
-/// Embeddings and their response headers.
-pub struct EmbedAnswer {
-    pub response: EmbedResponse,
-    pub headers: Vec<(String, String)>,
-}
-
-/// Runs a chat request: limits, retries, fallbacks, balancing and cooldowns. `log` learns the
-/// provider, upstream model and attempt count.
-pub async fn chat(
-    router: &Router,
-    caller: &Caller,
-    mut req: ChatCompletionRequest,
-    deadline: Option<Instant>,
-    log: &mut RequestLog,
-) -> Result<ChatAnswer, GatewayError> {
-    let options =
-        fallback::take_options(&mut req.extra, &req.model, router.settings().max_fallbacks)?;
-    let mut permit = admit(router, caller).await?;
-    let stream = req.stream;
-    let mut attempts = 0;
-    let model = req.model.clone();
-    let result = run(
-        router,
-        caller,
-        permit.as_mut(),
-        &model,
-        &options,
-        stream,
-        deadline,
-        &mut attempts,
-        log,
-        Operation::Chat,
-        |target: Target, limits: AttemptLimits| {
-            let upstream_req = ChatCompletionRequest {
-                model: target.upstream_model.clone(),
-                ..req.clone()
-            };
-            async move {
-                let call = async {
-                    let mut upstream = target.provider.chat(upstream_req).await?;
-                    match upstream.next().await {
-                        Some(Ok(first)) => Ok((first, upstream)),
-                        Some(Err(err)) => Err(err),
-                        None => Err(GatewayError::new(
-                            ErrorKind::Unavailable,
-                            format!(
-                                "upstream `{}` returned an empty answer",
-                                target.provider_name
-                            ),
-                        )
-                        .with_http_status(502)),
-                    }
-                };
-                within(limits.first_token, &target, "sent no answer", call).await
-            }
-        },
-    )
-    .await;
-    log.attempts = attempts;
-    let (ok, headers) = finish(result, attempts, permit.as_ref())?;
-    let ((first, upstream), target, guard) = ok;
-    if let (Some(p), Some(usage)) = (permit.as_mut(), first.usage) {
-        p.set_tokens(tokens(&usage));
-    }
-    let limits = AttemptLimits::new(&target, router.settings(), stream, guard.started, deadline);
-    let rest = tail(
-        upstream,
-        Tail {
-            limits,
-            target,
-            settings: router.settings().clone(),
-            _guard: guard.guard,
-            permit,
-            done: false,
-            last_chunk: Instant::now(),
-        },
-    );
-    Ok(ChatAnswer {
-        first,
-        rest,
-        headers,
-    })
-}
-
-/// Runs an embeddings request with the same limits, retries and fallbacks as chat.
-pub async fn embed(
-    router: &Router,
-    caller: &Caller,
-    mut req: EmbedRequest,
-    deadline: Option<Instant>,
-    log: &mut RequestLog,
-) -> Result<EmbedAnswer, GatewayError> {
-    let options =
-        fallback::take_options(&mut req.extra, &req.model, router.settings().max_fallbacks)?;
-    let mut permit = admit(router, caller).await?;
-    let mut attempts = 0;
-    let model = req.model.clone();
-    let result = run(
-        router,
-        caller,
-        permit.as_mut(),
-        &model,
-        &options,
-        false,
-        deadline,
-        &mut attempts,
-        log,
-        Operation::Embeddings,
-        |target: Target, limits: AttemptLimits| {
-            let upstream_req = EmbedRequest {
-                model: target.upstream_model.clone(),
-                ..req.clone()
-            };
-            async move {
-                let call = target.provider.embed(upstream_req);
-                within(limits.total, &target, "did not answer", call).await
-            }
-        },
-    )
-    .await;
-    log.attempts = attempts;
-    let (ok, headers) = finish(result, attempts, permit.as_ref())?;
-    let (response, _target, _guard) = ok;
-    if let (Some(p), Some(usage)) = (permit.as_mut(), response.usage) {
-        p.set_tokens(usage.total_tokens.max(usage.prompt_tokens));
-    }
-    Ok(EmbedAnswer { response, headers })
-}
 
 /// The caller's key limits; `None` when the key has none.
 async fn admit(router: &Router, caller: &Caller) -> Result<Option<Permit>, GatewayError> {
@@ -541,65 +404,6 @@ fn all_cooling(route: &Route, ordered: &[Target], now: std::time::Instant) -> Ga
     )
     .with_code("no_healthy_deployment")
     .with_retry_after(wait)
-}
-
-/// What the rest of a started answer carries along.
-struct Tail {
-    limits: AttemptLimits,
-    target: Target,
-    settings: RouterSettings,
-    _guard: InFlightGuard,
-    permit: Option<Permit>,
-    done: bool,
-    last_chunk: Instant,
-}
-
-/// The rest of the stream under the attempt's idle-gap and total limits; it books tokens and
-/// frees the deployment's and the key's slots when it ends or is dropped.
-fn tail(upstream: ChunkStream, state: Tail) -> ChunkStream {
-    let state = (upstream, Box::new(state));
-    Box::pin(futures::stream::unfold(
-        state,
-        |(mut upstream, mut st)| async move {
-            if st.done {
-                return None;
-            }
-            let idle_end = st.limits.idle.map(|idle| st.last_chunk + idle);
-            let limit = timeouts::earliest(idle_end, st.limits.total);
-            let next = match limit {
-                Some(at) => tokio::time::timeout_at(at, upstream.next()).await,
-                None => Ok(upstream.next().await),
-            };
-            let item = match next {
-                Ok(None) => return None,
-                Ok(Some(Ok(chunk))) => {
-                    st.last_chunk = Instant::now();
-                    if let (Some(p), Some(usage)) = (st.permit.as_mut(), chunk.usage) {
-                        p.set_tokens(tokens(&usage));
-                    }
-                    Ok(chunk)
-                }
-                Ok(Some(Err(err))) => {
-                    st.done = true;
-                    note_failure(true, &st.target.health, &st.target.id, &st.settings, &err);
-                    Err(err)
-                }
-                Err(_) => {
-                    st.done = true;
-                    let what = if idle_end.is_some_and(|i| Some(i) == limit) {
-                        format!(
-                            "sent nothing for {}",
-                            seconds(st.limits.idle.unwrap_or_default())
-                        )
-                    } else {
-                        "did not finish in time".to_owned()
-                    };
-                    Err(timeout(&st.target, &what))
-                }
-            };
-            Some((item, (upstream, st)))
-        },
-    ))
 }
 
 /// Puts `headers` into gRPC response metadata (invalid ones are skipped: they are hints).

@@ -7,6 +7,7 @@
 //! document only: they mirror OpenAI's shapes as modelgate accepts and
 //! returns them.
 
+pub mod responses_schema;
 pub mod schema;
 
 use axum::Router;
@@ -32,6 +33,7 @@ pub const DOCS_PATH: &str = "/docs";
         crate::routes::get_model,
         crate::routes::chat_completions,
         crate::routes::embeddings,
+        crate::responses_route::responses,
         crate::litellm::health,
         crate::routes::ready,
         crate::litellm::model_info,
