@@ -83,7 +83,15 @@ for (const provider of ['mock', 'anthropic', 'gemini', 'ollama', 'azure']) {
       const final = await stream.finalResponse();
       const want = expectedText(provider, await upstreamRequest(tag));
       assert.equal(text, want.text);
-      assert.equal(final.output_text, want.text);
+      // v4's finalResponse() has no `output_text` (only create() adds it): read the message parts.
+      const finalText = final.output
+        .filter((i) => i.type === 'message')
+        .flatMap((i) => i.content)
+        .filter((p) => p.type === 'output_text')
+        .map((p) => p.text)
+        .join('');
+      assert.equal(finalText, want.text);
+      assert.equal(final.status, 'completed');
       assert.equal(final.usage?.output_tokens, want.output);
     });
 
