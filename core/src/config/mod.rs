@@ -135,6 +135,9 @@ pub struct ProviderConfig {
     pub timeout: Option<Duration>,
     /// Extra headers sent upstream, in file order.
     pub headers: Vec<(String, String)>,
+    /// Whether `/v1/responses` goes to the upstream's own Responses API (OpenAI, Azure, and
+    /// `kind: openai` servers by default) or through its chat API, translated.
+    pub responses_api: bool,
 }
 
 // Header values often carry credentials, and an api_base may hold a password or a `?key=`:
@@ -151,6 +154,7 @@ impl fmt::Debug for ProviderConfig {
             .field("models", &self.models)
             .field("timeout", &self.timeout)
             .field("headers", &header_names)
+            .field("responses_api", &self.responses_api)
             .finish()
     }
 }

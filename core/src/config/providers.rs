@@ -122,6 +122,11 @@ pub(super) struct Draft {
     pub models: Option<Vec<String>>,
     pub timeout: Option<Duration>,
     pub headers: Vec<(String, String)>,
+    /// `None`: the kind's default (see [`Draft::finish`]).
+    pub responses_api: Option<bool>,
+    /// A preset other than `openai` and `azure`: a hosted OpenAI-compatible API, assumed to
+    /// have no Responses API unless the entry says `responses_api: true`.
+    pub compatible_preset: bool,
     /// Says where a missing `api_base` can come from, for the error message.
     pub base_hint: String,
 }
@@ -158,6 +163,8 @@ impl Draft {
             models: None,
             timeout: None,
             headers: Vec::new(),
+            responses_api: None,
+            compatible_preset: preset.kind == ProviderKind::OpenAi && preset.name != "openai",
             base_hint,
         })
     }
@@ -172,6 +179,8 @@ impl Draft {
             models: provider.models.clone(),
             timeout: provider.timeout,
             headers: provider.headers.clone(),
+            responses_api: Some(provider.responses_api),
+            compatible_preset: false,
             base_hint: "set api_base".to_owned(),
         }
     }
@@ -199,6 +208,10 @@ impl Draft {
             (ProviderKind::Azure, None) => Some(AZURE_DEFAULT_API_VERSION.to_owned()),
             (_, version) => version,
         };
+        let own_api = matches!(self.kind, ProviderKind::OpenAi | ProviderKind::Azure);
+        let responses_api = self
+            .responses_api
+            .unwrap_or(own_api && !self.compatible_preset);
         Ok(ProviderConfig {
             name: self.name,
             kind: self.kind,
@@ -208,6 +221,7 @@ impl Draft {
             models: self.models,
             timeout: self.timeout,
             headers: self.headers,
+            responses_api,
         })
     }
 }

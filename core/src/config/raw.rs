@@ -87,6 +87,7 @@ pub(super) struct RawProvider {
     pub timeout: Option<Scalar>,
     #[serde(alias = "extra_headers")]
     pub headers: Option<OrderedMap<Scalar>>,
+    pub responses_api: Option<bool>,
 }
 
 #[derive(Deserialize)]

@@ -563,6 +563,8 @@ fn provider_entry(
                 models: None,
                 timeout: None,
                 headers: Vec::new(),
+                responses_api: None,
+                compatible_preset: false,
                 base_hint: "set api_base".to_owned(),
             }
         }
@@ -575,6 +577,18 @@ fn provider_entry(
     }
     if let Some(Scalar(version)) = raw.api_version {
         draft.api_version = Some(version.trim().to_owned()).filter(|v| !v.is_empty());
+    }
+    if raw.responses_api == Some(true)
+        && !matches!(draft.kind, ProviderKind::OpenAi | ProviderKind::Azure)
+    {
+        return Err(ConfigError::at(
+            child(&path, "responses_api"),
+            format!("providers of kind {} have no Responses API", draft.kind),
+            "remove it: /v1/responses reaches this provider through its chat API",
+        ));
+    }
+    if raw.responses_api.is_some() {
+        draft.responses_api = raw.responses_api;
     }
     if let Some(Scalar(timeout)) = raw.timeout {
         draft.timeout = Some(parse_timeout(&timeout, &child(&path, "timeout"))?);

@@ -10,6 +10,7 @@ pub mod ollama;
 pub mod openai;
 pub mod path_segment;
 mod scrubbed;
+mod through_chat;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -94,11 +95,18 @@ fn adapter(
     client: &reqwest::Client,
     images: &Arc<images::Fetcher>,
 ) -> Arc<dyn Provider> {
-    match config.kind {
+    let adapter: Arc<dyn Provider> = match config.kind {
         ProviderKind::OpenAi => Arc::new(openai::OpenAiProvider::new(config, client.clone())),
         ProviderKind::Azure => azure::build(config, client),
         ProviderKind::Anthropic => anthropic::build(config, client),
         ProviderKind::Gemini => gemini::build(config, client, images.clone()),
         ProviderKind::Ollama => ollama::build(config, client, images.clone()),
+    };
+    match config.kind {
+        // An OpenAI-compatible server without a Responses API answers through its chat API.
+        ProviderKind::OpenAi | ProviderKind::Azure if !config.responses_api => {
+            Arc::new(through_chat::ThroughChat(adapter))
+        }
+        _ => adapter,
     }
 }

@@ -207,6 +207,7 @@ mod tests {
     #[test]
     fn base_url_takes_host_or_v1() {
         let cfg = |base: &str| ProviderConfig {
+            responses_api: false,
             name: "anthropic".into(),
             kind: crate::config::ProviderKind::Anthropic,
             api_base: base.into(),
@@ -234,6 +235,7 @@ mod tests {
     #[tokio::test]
     async fn declares_no_embeddings_and_refuses_bad_chat_before_any_call() {
         let cfg = ProviderConfig {
+            responses_api: false,
             name: "anthropic".into(),
             kind: crate::config::ProviderKind::Anthropic,
             api_base: "http://127.0.0.1:9".into(),

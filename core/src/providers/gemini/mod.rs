@@ -289,6 +289,7 @@ mod tests {
 
     fn provider(mock: &mock_upstream::MockUpstream) -> GeminiProvider {
         let config = ProviderConfig {
+            responses_api: false,
             name: "gemini".into(),
             kind: ProviderKind::Gemini,
             api_base: mock.native_url("gemini"),

@@ -258,6 +258,7 @@ mod tests {
             .await
             .expect("mock starts");
         let config = ProviderConfig {
+            responses_api: false,
             name: "ollama".into(),
             kind: crate::config::ProviderKind::Ollama,
             api_base: mock.native_url("ollama"),
