@@ -203,6 +203,14 @@ def write_config(directory: Path, mock: MockUpstream) -> Path:
             "gemini": {"kind": "gemini", "api_base": f"{mock.url}/gemini", "api_key": PROVIDER_KEY, "models": ["text"]},
             "ollama": {"kind": "ollama", "api_base": f"{mock.url}/ollama", "api_key": PROVIDER_KEY, "models": ["text"]},
             "azure": {"kind": "azure", "api_base": f"{mock.url}/azure", "api_key": PROVIDER_KEY, "models": ["text"]},
+            # An OpenAI-compatible server without a Responses API: /v1/responses goes through its chat API.
+            "compat": {
+                "kind": "openai",
+                "api_base": f"{mock.url}/v1",
+                "api_key": PROVIDER_KEY,
+                "models": ["text"],
+                "responses_api": False,
+            },
         },
         "model_list": [{"model_name": "gpt-4o-alias", "litellm_params": {"model": "mock/text"}}],
     }

@@ -22,6 +22,9 @@ from native_fixtures import TEXT, Expected, _read, _sse_json
 PASS_THROUGH = {"mock": "openai-responses", "azure": "azure-responses"}
 # The mock's source-table name for a Responses request.
 RESPONSES_REQUEST = "responses"
+# Providers translated onto another's chat recordings: `compat` (kind openai, `responses_api:
+# false`) is answered by the mock's OpenAI chat route.
+CHAT_AS = {"compat": "mock"}
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,7 @@ def expected_text(provider: str, record: dict[str, Any]) -> Expected:
     if provider in PASS_THROUGH:
         files = source_files(PASS_THROUGH[provider], RESPONSES_REQUEST, "text", streamed)
         return _responses_text(files[0], streamed)
+    provider = CHAT_AS.get(provider, provider)
     return TEXT[provider]() if streamed else _chat_text_not_streamed(provider)
 
 
@@ -205,4 +209,4 @@ def expected_call(provider: str, record: dict[str, Any]) -> Call:
     if provider in PASS_THROUGH:
         files = source_files(PASS_THROUGH[provider], RESPONSES_REQUEST, "tools", streamed)
         return _responses_call(files[0], streamed)
-    return _chat_call(provider, streamed)
+    return _chat_call(CHAT_AS.get(provider, provider), streamed)

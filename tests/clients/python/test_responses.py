@@ -1,6 +1,7 @@
 """OpenAI's Responses API (`POST /v1/responses`, gRPC `CreateResponse`) through the official SDK
 and grpcio, one script for every provider kind: OpenAI and Azure answer from their own Responses
-API (pass-through), Anthropic, Gemini and Ollama through chat (translated). What each answer must
+API (pass-through); Anthropic, Gemini, Ollama and an OpenAI-compatible entry with
+`responses_api: false` through chat (translated). What each answer must
 hold is read from the recording the mock replayed for it (`responses_fixtures`)."""
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from responses_fixtures import PASS_THROUGH, expected_call, expected_text
 from test_errors import assert_error_shape
 from test_grpc import Api, api  # noqa: F401  (the reflection-built gRPC client fixture)
 
-PROVIDERS = ["mock", "anthropic", "gemini", "ollama", "azure"]
+# The five provider kinds, and an OpenAI-compatible entry with `responses_api: false`.
+PROVIDERS = ["mock", "anthropic", "gemini", "ollama", "azure", "compat"]
 TRANSLATED = [p for p in PROVIDERS if p not in PASS_THROUGH]
 
 WEATHER_TOOL: Any = {
@@ -31,7 +33,10 @@ WEATHER_TOOL: Any = {
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_text_not_streamed(client: openai.OpenAI, mock: MockUpstream, marker: str, provider: str) -> None:
     response = client.responses.create(model=f"{provider}/text", input=marker)
-    want = expected_text(provider, mock.find_request(marker))
+    record = mock.find_request(marker)
+    want = expected_text(provider, record)
+    # Own Responses API, or chat: the upstream endpoint the provider's entry says.
+    assert record["path"].endswith("/responses") == (provider in PASS_THROUGH), record["path"]
     assert response.object == "response"
     assert response.status == "completed"
     assert response.id
