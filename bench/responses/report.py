@@ -11,8 +11,18 @@ import statistics
 import sys
 
 RUN = re.compile(r"^(.+)_c(\d+)_r(\d+)\.json$")
-PAIRS = {"modelgate-pass": "direct-responses", "modelgate-translated": "direct-chat"}
-ORDER = ["direct-responses", "modelgate-pass", "direct-chat", "modelgate-translated"]
+PAIRS = {
+    "modelgate-pass": "direct-responses",
+    "modelgate-translated": "direct-chat",
+    "modelgate-chat": "direct-chat",
+}
+ORDER = [
+    "direct-responses",
+    "modelgate-pass",
+    "direct-chat",
+    "modelgate-translated",
+    "modelgate-chat",
+]
 
 
 def measure(path):
@@ -51,7 +61,7 @@ def main():
             ratio = f"{rps / med[base]:.2f}" if base in med and med[base] else ""
             print(f"| {c} | {name} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {errors} | {ratio} |")
     print("\nratio = modelgate req/s over the direct target's (pass-through: the Responses "
-          "upstream; translated: the chat stream upstream). Medians over repetitions.")
+          "upstream; translated and chat: the chat stream upstream). Medians over repetitions.")
 
 
 if __name__ == "__main__":
