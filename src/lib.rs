@@ -1,5 +1,11 @@
 //! modelgate's API contract: the generated gRPC code, the descriptor set for
 //! server reflection, and the error table that core and facade share.
+//!
+//! - `v1`: the generated `modelgate.v1` messages and service; `error`: the one HTTP/gRPC
+//!   error table; `responses`: the Responses API's JSON ↔ `v1` messages (facade and the
+//!   adapters with a Responses API of their own); `json`: `Struct` ↔ JSON.
+//! - `connections`, `drain`: the listener every port uses (caps, timeouts) and shutdown;
+//!   `local`: the in-process RPC path `modelgate serve` uses; `model_name`: name bounds.
 
 pub mod connections;
 pub mod drain;

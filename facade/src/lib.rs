@@ -1,5 +1,16 @@
 //! modelgate's OpenAI REST/SSE facade: OpenAI HTTP calls in, core RPCs out.
 //! It holds no provider logic; every model call is an RPC.
+//!
+//! - `server`, `read_timeouts`, `tls`, `drain`, `cors`, `forwarded`, `observe`: the axum
+//!   server and the layers every route shares (timeouts, shutdown, CORS, client address,
+//!   metrics and request ids).
+//! - `routes`: the route table; `key_check` asks the core about the key before a body is read.
+//! - `request` (chat, embeddings) and `modelgate::responses` (Responses): OpenAI JSON in, typed
+//!   RPC messages out, 400s naming the field; `response`, `sse`, `responses_route`: RPC answers
+//!   out as OpenAI JSON or SSE.
+//! - `core_client` / `core_pool`: the RPCs, in process (`serve`) or over gRPC (`facade`).
+//! - `error`: the shared error table as HTTP; `openapi`: the document behind `/docs`;
+//!   `litellm`: LiteLLM's probe and model-info routes.
 
 pub mod core_client;
 pub mod core_pool;
