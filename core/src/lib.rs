@@ -4,10 +4,11 @@
 //! A request goes down these layers, each in its own module:
 //! - `grpc`, `auth_first`, `tls`, `lifecycle`: the tonic server (key checked from metadata
 //!   before the message is read, drain on shutdown).
-//! - `service` (ListModels, ChatCompletion, Embed, …) and `response_rpc` (CreateResponse): one
-//!   function per RPC in the same shape: admit, authenticate, validate, allow-list, then the
-//!   pipeline; the answer is relayed without a channel. `request_log`, `metrics`, `rpc_span`:
-//!   what every RPC records.
+//! - `service`: one function per RPC in the same shape: admit, authenticate, validate,
+//!   allow-list, then the pipeline; the streamed RPCs (ChatCompletion, CreateResponse) share
+//!   one body, differing only by `streamed_rpc::StreamedRpc`, and hand their answer over
+//!   through `relay` without a channel. `request_log`, `metrics`, `rpc_span`: what every RPC
+//!   records.
 //! - `resilience`: the pipeline, generic over the operation (`operations` holds the three
 //!   entry points): key limits, `supported` (the provider's declared capabilities), retries,
 //!   fallbacks, balancing, cooldowns, timeouts, the first-chunk peek and the stream `tail`.
@@ -31,13 +32,14 @@ pub mod lifecycle;
 pub mod local;
 pub mod metrics;
 pub mod providers;
+pub mod relay;
 pub mod request_log;
 pub mod resilience;
-pub mod response_rpc;
 pub mod responses;
 pub mod router;
 pub mod rpc_span;
 pub mod secrets;
 pub mod service;
 pub mod sse;
+pub mod streamed_rpc;
 pub mod tls;

@@ -2,12 +2,9 @@
 //! provider, and relay its chunks without a channel in between, so a caller
 //! that goes away drops the upstream request at once.
 
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use arc_swap::ArcSwap;
-use futures::{Stream, StreamExt};
 use modelgate::drain::{Drain, InFlight};
 use modelgate::error::GatewayError;
 use modelgate::v1::gateway_server::Gateway;
@@ -15,18 +12,19 @@ use modelgate::v1::{
     AuthenticateRequest, AuthenticateResponse, ChatCompletionChunk, ChatCompletionRequest,
     CheckHealthRequest, CheckHealthResponse, EmbedRequest, EmbedResponse, ListDeploymentsRequest,
     ListDeploymentsResponse, ListModelsRequest, ListModelsResponse, ResponseEvent, ResponseRequest,
-    Role,
 };
 use tonic::{Request, Response, Status};
 
 use crate::auth::{self, Auth, Caller};
 use crate::config::Config;
 use crate::discovery::Discovery;
-use crate::providers::{ChunkStream, Operation};
+use crate::providers::Operation;
+use crate::relay::{Answer, relay};
 use crate::request_log::RequestLog;
 use crate::resilience::process_state::ProcessState;
 use crate::router::Router;
 use crate::secrets::Secrets;
+use crate::streamed_rpc::StreamedRpc;
 
 /// Everything a request needs, built once from the config.
 pub struct CoreState {
@@ -135,8 +133,6 @@ impl GatewayService {
     }
 }
 
-type ChunkResult = Result<ChatCompletionChunk, Status>;
-
 #[tonic::async_trait]
 impl Gateway for GatewayService {
     async fn list_models(
@@ -189,81 +185,22 @@ impl Gateway for GatewayService {
         }
     }
 
-    type ChatCompletionStream = Pin<Box<dyn Stream<Item = ChunkResult> + Send>>;
+    type ChatCompletionStream = Answer<ChatCompletionChunk>;
 
     async fn chat_completion(
         &self,
         request: Request<ChatCompletionRequest>,
     ) -> Result<Response<Self::ChatCompletionStream>, Status> {
-        let (in_flight, state, caller) = self.admit(&request)?;
-        let request_id = request_id(&request);
-        let surface = crate::metrics::Surface::of(request.metadata());
-        let deadline = crate::resilience::deadline(request.metadata());
-        let mut req = request.into_inner();
-        let mut log = RequestLog::start(
-            request_id,
-            caller.name.clone(),
-            modelgate::model_name::bounded(&req.model).to_owned(),
-            req.stream,
-            state.secrets.clone(),
-        );
-        log.observe(state.metrics.clone(), surface, Operation::Chat);
-        match self
-            .start_chat(&state, &caller, &mut req, deadline, &mut log)
-            .await
-        {
-            Ok((stream, headers)) => {
-                let mut response = Response::new(Box::pin(self.drain.guard(
-                    in_flight,
-                    stream,
-                    || Err(crate::lifecycle::shutting_down()),
-                )) as Self::ChatCompletionStream);
-                crate::resilience::set_metadata(response.metadata_mut(), &headers);
-                Ok(response)
-            }
-            Err(err) => {
-                let err = state.secrets.scrub(err);
-                log.fail(&err);
-                Err(err.into())
-            }
-        }
+        self.streamed(request).await
     }
 
-    type CreateResponseStream = Pin<Box<dyn Stream<Item = Result<ResponseEvent, Status>> + Send>>;
+    type CreateResponseStream = Answer<ResponseEvent>;
 
     async fn create_response(
         &self,
         request: Request<ResponseRequest>,
     ) -> Result<Response<Self::CreateResponseStream>, Status> {
-        let (in_flight, state, caller) = self.admit(&request)?;
-        let request_id = request_id(&request);
-        let surface = crate::metrics::Surface::of(request.metadata());
-        let deadline = crate::resilience::deadline(request.metadata());
-        let mut req = request.into_inner();
-        let mut log = RequestLog::start(
-            request_id,
-            caller.name.clone(),
-            modelgate::model_name::bounded(&req.model).to_owned(),
-            req.stream,
-            state.secrets.clone(),
-        );
-        log.observe(state.metrics.clone(), surface, Operation::Responses);
-        match crate::response_rpc::start(&state, &caller, &mut req, deadline, &mut log).await {
-            Ok((events, headers)) => {
-                let mut response = Response::new(Box::pin(self.drain.guard(
-                    in_flight,
-                    events,
-                    || Err(crate::lifecycle::shutting_down()),
-                )) as Self::CreateResponseStream);
-                crate::resilience::set_metadata(response.metadata_mut(), &headers);
-                Ok(response)
-            }
-            Err(err) => {
-                let err = state.secrets.scrub(err);
-                log.fail(&err);
-                Err(err.into())
-            }
-        }
+        self.streamed(request).await
     }
 
     async fn embed(
@@ -284,13 +221,7 @@ impl Gateway for GatewayService {
         );
         log.observe(state.metrics.clone(), surface, Operation::Embeddings);
         let result = async {
-            if req.model.is_empty() {
-                return Err(GatewayError::invalid(
-                    "model",
-                    "Missing required parameter: 'model'.",
-                ));
-            }
-            modelgate::model_name::check_length(&req.model, "model")?;
+            crate::streamed_rpc::check_model(&req.model)?;
             if req.input.is_empty() && req.token_input.is_empty() {
                 return Err(GatewayError::invalid("input", "'input' must not be empty."));
             }
@@ -327,105 +258,52 @@ impl Gateway for GatewayService {
 }
 
 impl GatewayService {
-    /// Routes and calls the provider, then waits for the first chunk so that
-    /// failures before any output are returned as the RPC's status.
-    async fn start_chat(
+    /// Every streamed RPC: admitted and authenticated, one request log line, the request's own
+    /// checks and the key's allow-list, the pipeline until the first item (so failures before
+    /// any output are the RPC's status), then the relay under the drain guard.
+    async fn streamed<R: StreamedRpc>(
         &self,
-        state: &CoreState,
-        caller: &Caller,
-        req: &mut ChatCompletionRequest,
-        deadline: Option<tokio::time::Instant>,
-        log: &mut RequestLog,
-    ) -> Result<
-        (
-            <Self as Gateway>::ChatCompletionStream,
-            Vec<(String, String)>,
-        ),
-        GatewayError,
-    > {
-        validate(req)?;
-        if !caller.may_use(&req.model) {
-            return Err(auth::not_allowed(caller, &req.model));
+        request: Request<R>,
+    ) -> Result<Response<Answer<R::Item>>, Status> {
+        let (in_flight, state, caller) = self.admit(&request)?;
+        let request_id = request_id(&request);
+        let surface = crate::metrics::Surface::of(request.metadata());
+        let deadline = crate::resilience::deadline(request.metadata());
+        let req = request.into_inner();
+        let mut log = RequestLog::start(
+            request_id,
+            caller.name.clone(),
+            modelgate::model_name::bounded(req.model()).to_owned(),
+            req.streamed(),
+            state.secrets.clone(),
+        );
+        log.observe(state.metrics.clone(), surface, R::OPERATION);
+        let started = async {
+            req.validate()?;
+            if !caller.may_use(req.model()) {
+                return Err(auth::not_allowed(&caller, req.model()));
+            }
+            req.start(&state, &caller, deadline, &mut log).await
         }
-        // Retries, fallbacks and balancing happen in here, before the first chunk is sent.
-        let answer =
-            crate::resilience::chat(&state.router, caller, std::mem::take(req), deadline, log)
-                .await?;
-        let (first, upstream) = (answer.first, answer.rest);
-        log.first_chunk();
-        log.response_model(&first.model);
-        if let Some(usage) = first.usage {
-            log.usage(usage);
-        }
-        let log = std::mem::replace(log, RequestLog::detached());
-        let relay = Relay {
-            upstream,
-            log,
-            secrets: state.secrets.clone(),
-        };
-        Ok((
-            Box::pin(futures::stream::once(async move { Ok(first) }).chain(relay)),
-            answer.headers,
-        ))
-    }
-}
-
-/// Relays the provider's chunks to the caller, keeping the request log up to
-/// date; dropping it (caller gone) drops the upstream response.
-struct Relay {
-    upstream: ChunkStream,
-    log: RequestLog,
-    secrets: Secrets,
-}
-
-impl Stream for Relay {
-    type Item = ChunkResult;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ChunkResult>> {
-        let item = std::task::ready!(self.upstream.poll_next_unpin(cx));
-        Poll::Ready(match item {
-            Some(Ok(chunk)) => {
-                if let Some(usage) = chunk.usage {
-                    self.log.usage(usage);
-                }
-                Some(Ok(chunk))
+        .await;
+        match started {
+            Ok(started) => {
+                let answer = relay(started.first, started.rest, &mut log, &state.secrets);
+                let mut response = Response::new(Box::pin(self.drain.guard(
+                    in_flight,
+                    answer,
+                    || Err(crate::lifecycle::shutting_down()),
+                )) as Answer<R::Item>);
+                crate::resilience::set_metadata(response.metadata_mut(), &started.headers);
+                Ok(response)
             }
-            Some(Err(err)) => {
-                let err = self.secrets.scrub(err);
-                self.log.fail(&err);
-                Some(Err(err.into()))
+            Err(err) => {
+                let err = state.secrets.scrub(err);
+                log.fail(&err);
+                Err(err.into())
             }
-            None => {
-                self.log.finish();
-                None
-            }
-        })
-    }
-}
-
-fn validate(req: &ChatCompletionRequest) -> Result<(), GatewayError> {
-    if req.model.is_empty() {
-        return Err(GatewayError::invalid(
-            "model",
-            "Missing required parameter: 'model'.",
-        ));
-    }
-    modelgate::model_name::check_length(&req.model, "model")?;
-    if req.messages.is_empty() {
-        return Err(GatewayError::invalid(
-            "messages",
-            "'messages' must contain at least one message.",
-        ));
-    }
-    for (i, msg) in req.messages.iter().enumerate() {
-        if Role::try_from(msg.role).map_or(true, |r| r == Role::Unspecified) {
-            return Err(GatewayError::invalid(
-                format!("messages[{i}].role"),
-                "Every message needs a role.",
-            ));
         }
     }
-    Ok(())
 }
 
 fn request_id<T>(request: &Request<T>) -> String {
