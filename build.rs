@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/modelgate/v1/models.proto",
         "proto/modelgate/v1/deployments.proto",
         "proto/modelgate/v1/responses.proto",
+        "proto/modelgate/v1/routing.proto",
     ];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");

@@ -14,6 +14,7 @@ pub mod json;
 pub mod local;
 pub mod model_name;
 pub mod responses;
+pub mod routing;
 
 /// Generated protobuf messages and gRPC stubs of `modelgate.v1`.
 pub mod v1 {

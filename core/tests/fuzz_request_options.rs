@@ -1,14 +1,15 @@
 //! Property tests of what a request controls about routing: its own `fallbacks` and
-//! `num_retries` (any JSON shape, any names) and the model name an adapter puts into an
-//! upstream URL path. Properties: no panic, output bounded (at most `max_fallbacks`
-//! distinct names of bounded length, retries within the cap), and a checked name stays
-//! exactly one path segment however a URL parser reads it.
+//! `num_retries` (in `extra` in any JSON shape, or typed in `routing`; any names) and the
+//! model name an adapter puts into an upstream URL path. Properties: no panic, output
+//! bounded (at most `max_fallbacks` distinct names of bounded length, retries within the
+//! cap), and a checked name stays exactly one path segment however a URL parser reads it.
 
 use std::collections::{BTreeMap, HashSet};
 
 use modelgate::model_name::MAX_MODEL_NAME_BYTES;
+use modelgate::v1::RoutingOptions;
 use modelgate_core::providers::path_segment::PathSegment;
-use modelgate_core::resilience::fallback::{MAX_REQUEST_RETRIES, take_options};
+use modelgate_core::resilience::fallback::{MAX_REQUEST_RETRIES, RequestOptions, take_options};
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use prost_types::value::Kind;
@@ -84,6 +85,34 @@ fn fallbacks_value() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// Checked options are bounded; a refusal is a 400 naming one of the two fields.
+fn check(
+    result: Result<RequestOptions, modelgate::error::GatewayError>,
+    model: &str,
+    max: usize,
+) -> Result<(), TestCaseError> {
+    match result {
+        Ok(options) => {
+            if let Some(list) = &options.fallbacks {
+                prop_assert!(list.len() <= max, "{} > {max}", list.len());
+                let distinct: HashSet<&String> = list.iter().collect();
+                prop_assert_eq!(distinct.len(), list.len());
+                for name in list {
+                    prop_assert!(!name.is_empty() && name != model);
+                    prop_assert!(name.len() <= MAX_MODEL_NAME_BYTES);
+                }
+            }
+            prop_assert!(options.num_retries.is_none_or(|n| n <= MAX_REQUEST_RETRIES));
+        }
+        Err(err) => {
+            prop_assert_eq!(err.http_status(), 400);
+            let param = err.param.as_deref().unwrap_or_default();
+            prop_assert!(param == "fallbacks" || param == "num_retries", "{param}");
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config(200))]
 
@@ -100,26 +129,21 @@ proptest! {
                 ("num_retries".to_owned(), retries),
             ]),
         });
-        match take_options(&mut extra, &model, max) {
-            Ok(options) => {
-                prop_assert!(extra.is_none(), "routing fields left in the body");
-                if let Some(list) = &options.fallbacks {
-                    prop_assert!(list.len() <= max, "{} > {max}", list.len());
-                    let distinct: HashSet<&String> = list.iter().collect();
-                    prop_assert_eq!(distinct.len(), list.len());
-                    for name in list {
-                        prop_assert!(!name.is_empty() && name != &model);
-                        prop_assert!(name.len() <= MAX_MODEL_NAME_BYTES);
-                    }
-                }
-                prop_assert!(options.num_retries.is_none_or(|n| n <= MAX_REQUEST_RETRIES));
-            }
-            Err(err) => {
-                prop_assert_eq!(err.http_status(), 400);
-                let param = err.param.as_deref().unwrap_or_default();
-                prop_assert!(param == "fallbacks" || param == "num_retries", "{param}");
-            }
-        }
+        let result = take_options(None, &mut extra, &model, max);
+        prop_assert!(extra.is_none(), "routing fields left in the body");
+        check(result, &model, max)?;
+    }
+
+    #[test]
+    fn typed_routing_options_are_bounded_whatever_is_sent(
+        fallbacks in prop::collection::vec(name(), 0..64),
+        num_retries in any::<Option<u32>>(),
+        no_fallbacks in any::<bool>(),
+        model in name(),
+        max in 0usize..8,
+    ) {
+        let routing = RoutingOptions { fallbacks, num_retries, no_fallbacks };
+        check(take_options(Some(routing), &mut None, &model, max), &model, max)?;
     }
 
     #[test]

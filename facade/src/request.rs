@@ -2,7 +2,9 @@
 //!
 //! Every field OpenAI defines and the contract models is converted and
 //! checked; every other top-level field is kept, unchanged, in the message's
-//! `extra` Struct so that OpenAI-compatible upstreams receive it. Invalid
+//! `extra` Struct so that OpenAI-compatible upstreams receive it, except the
+//! gateway's own routing options `fallbacks` / `num_retries`, which become the
+//! message's typed `routing` and never reach an upstream. Invalid
 //! input becomes a 400 whose `param` names the field in OpenAI's path style
 //! (`messages[2].role`, `tools[0].function.name`) and whose message follows
 //! OpenAI's wording.
@@ -28,6 +30,9 @@ use serde_json::{Map, Value};
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod routing_tests;
 
 type Object = Map<String, Value>;
 type Result<T> = std::result::Result<T, GatewayError>;
@@ -60,6 +65,7 @@ pub fn chat_request_for_model(body: &[u8], model: Option<&str>) -> Result<ChatCo
     override_model(&mut map, model);
     let root = Path::Root;
     let model = required_model(&mut map)?;
+    let routing = modelgate::routing::routing_from_json(&mut map)?;
 
     let messages_path = root.key("messages");
     let messages = match take(&mut map, "messages") {
@@ -109,6 +115,7 @@ pub fn chat_request_for_model(body: &[u8], model: Option<&str>) -> Result<ChatCo
         reasoning_effort: opt_string(&mut map, root, "reasoning_effort")?,
         user: opt_string(&mut map, root, "user")?,
         extra: extra(map),
+        routing,
     })
 }
 
@@ -127,6 +134,7 @@ pub fn embed_request_for_model(
     override_model(&mut map, model);
     let root = Path::Root;
     let model = required_model(&mut map)?;
+    let routing = modelgate::routing::routing_from_json(&mut map)?;
 
     let mut input = Vec::new();
     let mut token_input = Vec::new();
@@ -212,6 +220,7 @@ pub fn embed_request_for_model(
         dimensions: opt_u32(&mut map, root, "dimensions", 1)?,
         user: opt_string(&mut map, root, "user")?,
         extra: extra(map),
+        routing,
     };
     Ok((request, format))
 }

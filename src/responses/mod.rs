@@ -23,6 +23,8 @@ use crate::v1::{ResponseEvent, ResponseObject, ResponseRequest};
 use fields::{FieldError, Path, Reader};
 
 /// A request body, or a 400 naming the offending field's path (`input[2].content[0].type`).
+/// The body's `fallbacks` / `num_retries` become `routing` (see [`crate::routing`]), not
+/// `extra`, so [`request_to_json`] never sends them upstream.
 pub fn request_from_json(body: &[u8]) -> Result<ResponseRequest, GatewayError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         GatewayError::new(
@@ -30,7 +32,7 @@ pub fn request_from_json(body: &[u8]) -> Result<ResponseRequest, GatewayError> {
             format!("We could not parse the JSON body of your request: {e}"),
         )
     })?;
-    let Value::Object(map) = value else {
+    let Value::Object(mut map) = value else {
         return Err(GatewayError::new(
             ErrorKind::InvalidRequest,
             format!(
@@ -39,8 +41,10 @@ pub fn request_from_json(body: &[u8]) -> Result<ResponseRequest, GatewayError> {
             ),
         ));
     };
-    request::request_from(map)
-        .map_err(|FieldError { param, message }| GatewayError::invalid(param, message))
+    let routing = crate::routing::routing_from_json(&mut map)?;
+    let request = request::request_from(map)
+        .map_err(|FieldError { param, message }| GatewayError::invalid(param, message))?;
+    Ok(ResponseRequest { routing, ..request })
 }
 
 /// The JSON body that sends `request` to an upstream's Responses API, `extra` included.

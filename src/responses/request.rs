@@ -67,6 +67,8 @@ pub(super) fn request_from(map: Object) -> Result<ResponseRequest> {
         prompt_cache_key: r.string(root, "prompt_cache_key")?,
         metadata,
         extra: r.extra(),
+        // Read before this, by `request_from_json`.
+        routing: None,
     })
 }
 

@@ -375,3 +375,24 @@ fn never_panics_on_odd_input() {
     assert_eq!(back["response"]["output"], json!(5));
     assert_eq!(back["response"]["usage"]["input_tokens"], json!(1.5));
 }
+
+#[test]
+fn routing_options_are_read_out_of_the_body_and_not_written_back() {
+    let body = json!({
+        "model": "m", "input": "hi", "store": false,
+        "fallbacks": ["a", {"model": "b"}], "num_retries": 1
+    });
+    let request = request_from_json(body.to_string().as_bytes()).expect("request");
+    let routing = request.routing.clone().expect("routing");
+    assert_eq!(routing.fallbacks, ["a", "b"]);
+    assert_eq!(routing.num_retries, Some(1));
+    assert_eq!(request.extra, None);
+    assert_eq!(
+        request_to_json(&request),
+        json!({"model": "m", "input": "hi", "store": false})
+    );
+    let err = request_from_json(br#"{"model":"m","input":"x","fallbacks":[1]}"#).expect_err("400");
+    assert_eq!(err.param.as_deref(), Some("fallbacks"));
+    let err = request_from_json(br#"{"model":"m","input":"x","num_retries":-1}"#).expect_err("400");
+    assert_eq!(err.param.as_deref(), Some("num_retries"));
+}

@@ -42,8 +42,12 @@ pub async fn chat(
     deadline: Option<Instant>,
     log: &mut RequestLog,
 ) -> Result<ChatAnswer, GatewayError> {
-    let options =
-        fallback::take_options(&mut req.extra, &req.model, router.settings().max_fallbacks)?;
+    let options = fallback::take_options(
+        req.routing.take(),
+        &mut req.extra,
+        &req.model,
+        router.settings().max_fallbacks,
+    )?;
     let mut permit = admit(router, caller).await?;
     let stream = req.stream;
     let mut attempts = 0;
@@ -96,8 +100,12 @@ pub async fn embed(
     deadline: Option<Instant>,
     log: &mut RequestLog,
 ) -> Result<EmbedAnswer, GatewayError> {
-    let options =
-        fallback::take_options(&mut req.extra, &req.model, router.settings().max_fallbacks)?;
+    let options = fallback::take_options(
+        req.routing.take(),
+        &mut req.extra,
+        &req.model,
+        router.settings().max_fallbacks,
+    )?;
     let mut permit = admit(router, caller).await?;
     let mut attempts = 0;
     let model = req.model.clone();
@@ -152,8 +160,12 @@ pub async fn responses(
     deadline: Option<Instant>,
     log: &mut RequestLog,
 ) -> Result<ResponseAnswer, GatewayError> {
-    let options =
-        fallback::take_options(&mut req.extra, &req.model, router.settings().max_fallbacks)?;
+    let options = fallback::take_options(
+        req.routing.take(),
+        &mut req.extra,
+        &req.model,
+        router.settings().max_fallbacks,
+    )?;
     let mut permit = admit(router, caller).await?;
     let stream = req.stream;
     let mut attempts = 0;
