@@ -4,7 +4,7 @@
 //! limit; valid keys, every header form and open gateways work as before; and a key removed by a
 //! reload is refused by a split facade, before it reads the body, within a couple of seconds.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
