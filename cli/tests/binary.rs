@@ -34,7 +34,7 @@ model_list:
     )
 }
 
-mod support;
+use crate::support;
 
 use support::{BIN, DEADLINE, Launch, Process, eventually, mock};
 

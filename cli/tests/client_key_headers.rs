@@ -3,7 +3,7 @@
 //! 401 `invalid_api_key` and reaches no upstream. In split mode the facade forwards the header
 //! to the core as gRPC metadata, so both ways of running are checked.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Gateway, Mode, config_file, mock};

@@ -2,7 +2,7 @@
 //! the log at debug (which shows the check can see them) and in no record of a higher level.
 //! Checked with the completions the upstream really sent, plain and streamed, in both modes.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Launch, Mode, Process, config_file, eventually, mock, strings};

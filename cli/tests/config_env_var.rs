@@ -2,8 +2,8 @@
 //! load it at start-up (its client keys, providers and aliases apply) and read it again on
 //! SIGHUP.
 
-mod chat_client;
-mod support;
+use crate::chat_client;
+use crate::support;
 
 use chat_client::{chat, get_status};
 use nix::sys::signal::Signal;

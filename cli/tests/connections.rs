@@ -4,7 +4,7 @@
 //! not while a slow stream runs; each advertises `server.max_concurrent_streams`; and past
 //! `server.max_connections` new connections are refused cleanly while the others work on.
 
-mod support;
+use crate::support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;

@@ -3,7 +3,7 @@
 //! send the request to), while the members of a pair cool down after more than
 //! `allowed_fails` failures and the group then answers 503 `no_healthy_deployment`.
 
-mod support;
+use crate::support;
 
 use mock_upstream::MockUpstream;
 use serde_json::{Value, json};

@@ -1,9 +1,9 @@
 //! `MODELGATE_METRICS_ADDR` does what `modelgate core --metrics ADDR` does: the core serves
 //! its request metrics there.
 
-mod grpc_client;
-mod prometheus_text;
-mod support;
+use crate::grpc_client;
+use crate::prometheus_text;
+use crate::support;
 
 use prometheus_text::metrics_text;
 use support::{Launch, Process, config_file, mock};

@@ -2,7 +2,7 @@
 //! when no origins are configured (and then no CORS headers at all), and preflights for `GET`
 //! and for the `api-key` and `OpenAI-*` request headers, in serve and in split mode.
 
-mod support;
+use crate::support;
 
 use mock_upstream::MockUpstream;
 use support::{Gateway, Mode, config_file, mock};

@@ -2,8 +2,8 @@
 //! answers and errors, as on chat, over HTTP in both modes (in split mode they cross from the
 //! core as gRPC metadata) and as gRPC response metadata of `Embed`.
 
-mod grpc_client;
-mod support;
+use crate::grpc_client;
+use crate::support;
 
 use modelgate::v1::EmbedRequest;
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! and keeps that list (five minutes): asking again within that time does not call the
 //! upstream's `/models` again.
 
-mod support;
+use crate::support;
 
 use mock_upstream::MockUpstream;
 use serde_json::Value;

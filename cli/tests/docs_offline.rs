@@ -3,7 +3,7 @@
 //! 127.0.0.1, and all other traffic goes to a proxy on a closed port). The operations render
 //! all the same, so every script, stylesheet and the document come from the binary.
 
-mod support;
+use crate::support;
 
 use std::io::Read as _;
 use std::path::PathBuf;

@@ -1,8 +1,8 @@
 //! The quick start: `modelgate serve` with no config file, providers and client keys from the
 //! environment only, answers chat; SIGHUP reads the environment again.
 
-mod chat_client;
-mod support;
+use crate::chat_client;
+use crate::support;
 
 use chat_client::{chat, get_status};
 use mock_upstream::MockUpstream;

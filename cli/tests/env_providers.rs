@@ -5,8 +5,8 @@
 //! honours): the proxy sees a CONNECT to Google's host and refuses it, so nothing leaves the
 //! machine.
 
-mod chat_client;
-mod support;
+use crate::chat_client;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

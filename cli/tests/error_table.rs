@@ -12,8 +12,8 @@
 //! `every_readme_row_and_error_kind_has_a_wire_case` ties the cases to the README's rows and to
 //! every `ErrorKind`.
 
-mod loopback;
-mod support;
+use crate::loopback;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

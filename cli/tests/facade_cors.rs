@@ -1,7 +1,7 @@
 //! `cors.allow_origins` read by the process that serves HTTP: `serve`, and `facade --config`
 //! when core and facade run apart.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::{Gateway, Mode, config_file, mock};

@@ -3,7 +3,7 @@
 //! by 10, every upstream attempt counts against the key's `rpm`, and skipped fallbacks are
 //! reported in one warning per request. Through the real binary and the mock upstream.
 
-mod support;
+use crate::support;
 
 use mock_upstream::MockUpstream;
 use serde_json::{Value, json};

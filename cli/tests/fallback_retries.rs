@@ -1,7 +1,7 @@
 //! When a group fails, each fallback group is tried with its own retries: not what is left of
 //! the failed group's, and by its own `max_retries` when its deployment sets one.
 
-mod support;
+use crate::support;
 
 use mock_upstream::MockUpstream;
 use serde_json::json;

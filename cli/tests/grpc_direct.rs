@@ -3,8 +3,8 @@
 //! catalogue and `model_info` data keyed by model id. Both modes: `serve`'s gRPC port and
 //! `modelgate core`.
 
-mod grpc_client;
-mod support;
+use crate::grpc_client;
+use crate::support;
 
 use mock_upstream::MockUpstream;
 use modelgate::v1::gateway_client::GatewayClient;

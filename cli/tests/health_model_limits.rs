@@ -1,7 +1,7 @@
 //! `GET /health?model=NAME` (LiteLLM's per-deployment report) checks at most 8 deployments of
 //! the model, and gives each check 10 s.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! `GET /health?model=NAME` checks each deployment with the smallest request of its kind: a
 //! one-token chat, or one embedding when the entry's `model_info.mode` is `embedding`.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{Gateway, Mode, config_file, mock};

@@ -2,10 +2,10 @@
 //! PING from the server within the interval, keeps working while it answers them, and is
 //! closed once its answers stop (a peer gone without FIN or RST). Both ports.
 //!
-//! This waits for the real interval and timeout (about a minute): it is a file of its own so
-//! that it runs beside the other test binaries.
+//! This waits for the real interval and timeout (about a minute), mostly idle: the other tests
+//! of the target run beside it.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! through the real binary, against image servers on loopback that record what reaches them.
 //! Loopback stands for the internal network here: refused unless `image_fetch.allow` names it.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! followed, and one fetch (redirects and body included) gets 10 s. Loopback image servers
 //! stand for public ones (allowed by `image_fetch.allow`).
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,8 +2,8 @@
 //! pointing at a listener that records connections, an allowed image is fetched straight from
 //! its server and the proxy is never contacted.
 
-mod loopback;
-mod support;
+use crate::loopback;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! of quotes, backslashes, braces and line breaks leave every log line one JSON object, and
 //! the request line gives them back exactly as sent. Both modes.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Gateway, Mode, config_file, eventually, mock};

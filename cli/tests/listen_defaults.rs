@@ -3,8 +3,8 @@
 //! start keyless on those (non-loopback) addresses, which names them before anything is bound,
 //! so the test never takes the real ports.
 
-mod check_config_cli;
-mod support;
+use crate::check_config_cli;
+use crate::support;
 
 use check_config_cli::{check_config, run_to_exit};
 use support::config_file;

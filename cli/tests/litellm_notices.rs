@@ -3,9 +3,9 @@
 //! start-up in the log and by `check-config`, never silently dropped. `master_key` beside
 //! them still works.
 
-mod chat_client;
-mod check_config_cli;
-mod support;
+use crate::chat_client;
+use crate::check_config_cli;
+use crate::support;
 
 use chat_client::get_status;
 use check_config_cli::check_config;

@@ -3,8 +3,8 @@
 //! logged as a warning when `serve` starts. The `bedrock/` entry carrying the AWS and S3 keys is
 //! skipped with its own notice, and its unset `os.environ/` variables are not an error.
 
-mod check_config_cli;
-mod support;
+use crate::check_config_cli;
+use crate::support;
 
 use check_config_cli::check_config;
 use support::{Gateway, Mode, config_file, mock};

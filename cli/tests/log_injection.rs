@@ -1,7 +1,7 @@
 //! What a client sends cannot write log lines: a model name holding a line break and a
 //! fake record stays inside its own, escaped, field of the human-readable log.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Gateway, Mode, config_file, mock};

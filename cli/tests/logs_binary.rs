@@ -4,7 +4,7 @@
 //! record to a file named for the day, 499 when the client goes away mid-stream, the redacted
 //! body log, and no key anywhere, not even one sent in the query string.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

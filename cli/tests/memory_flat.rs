@@ -2,14 +2,17 @@
 //! binary (`serve`) answers hundreds of thousands of chat requests from the mock upstream
 //! while its RSS is sampled, and the slope of RSS against requests served, fitted over every
 //! sample after warm-up, must stay under a few bytes per request.
+//!
+//! It keeps every core busy for a minute or more, so it runs alone: no other test's gateway runs
+//! meanwhile (their timing would suffer, not this test's measure).
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use support::{Gateway, Mode, config_file, mock};
+use support::{Gateway, Mode, alone, config_file, mock};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -27,6 +30,7 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rss_stays_flat_without_scrapes() {
+    let _alone = alone();
     let mock = mock().await;
     let (_dir, file) = config_file(&format!(
         "auth:\n  keys:\n    - {{ name: soak, key: {KEY} }}\nproviders:\n  mock: {{ kind: openai, api_base: \"{}\", api_key: sk-up, models: [text] }}\n",

@@ -3,9 +3,9 @@
 //! run apart, the core's series are on `modelgate core --metrics ADDR` and the facade's
 //! `/metrics` has only its HTTP series. Counters move by exactly what was sent.
 
-mod grpc_client;
-mod prometheus_text;
-mod support;
+use crate::grpc_client;
+use crate::prometheus_text;
+use crate::support;
 
 use futures::StreamExt;
 use grpc_client::keyed_stream;

@@ -4,8 +4,8 @@
 //! recorded 429) and `timeout` (an upstream that never answers). Counters move by exactly what
 //! the answers reported.
 
-mod prometheus_text;
-mod support;
+use crate::prometheus_text;
+use crate::support;
 
 use prometheus_parse::Scrape;
 use prometheus_text::{scrape, value};

@@ -2,7 +2,7 @@
 //! `REDACTED`, the key never shows, and `model_info` keys modelgate does not act on (LiteLLM's
 //! `adaptive_router_preferences`) are shown as written.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Gateway, Mode, config_file, mock};

@@ -1,8 +1,8 @@
 //! A cached upstream model list holds at most 4,096 models: an upstream that reports 5,000
 //! shows 4,096 of them in `GET /v1/models`.
 
-mod loopback;
-mod support;
+use crate::loopback;
+use crate::support;
 
 use std::collections::HashSet;
 

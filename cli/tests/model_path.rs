@@ -1,7 +1,7 @@
 //! A model name that would not stay one segment of an upstream URL path (Azure puts the
 //! deployment there) is a 400 naming `model`, and nothing is sent upstream.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Gateway, Mode, config_file, mock};

@@ -2,7 +2,7 @@
 //! provider's `models:` list — so LobeChat's picker offers those; models a provider's own list
 //! reports are listed without `enabled`. An alias's `model_info` may still say `false`.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! Both ways users run the gateway, through the binary: `serve`, and `core` + `facade` as two
 //! processes, answer the same chat request from the same config.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Gateway, Mode, config_file, mock};

@@ -3,8 +3,8 @@
 //! to start on another address with a message naming the address and the ways out. A reload
 //! of `core` is held to the same check (`reload_guard.rs` covers `serve`).
 
-mod chat_client;
-mod support;
+use crate::chat_client;
+use crate::support;
 
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Instant;

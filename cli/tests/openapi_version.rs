@@ -1,7 +1,7 @@
 //! `/openapi.json` served by the binary is an OpenAPI 3.1 document (what Swagger UI and the
 //! README's "generated from the route definitions" promise), in both modes.
 
-mod support;
+use crate::support;
 
 use support::{Gateway, Mode, config_file, mock};
 

@@ -2,7 +2,7 @@
 //! answers is given up after a second and the next one goes out, where the default (10 s)
 //! would hold every later span back ten times as long.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -3,8 +3,7 @@
 //! `check-config` prints it. `hosted_vllm` has no default base URL: without `api_base` the
 //! config is refused, naming the key to set.
 
-mod check_config_cli;
-mod support;
+use crate::check_config_cli;
 
 use check_config_cli::check_config;
 

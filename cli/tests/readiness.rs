@@ -2,8 +2,8 @@
 //! its core is down (the facade itself is not draining, so `/health` stays 200) and 200 again
 //! once a core answers at the same address.
 
-mod chat_client;
-mod support;
+use crate::chat_client;
+use crate::support;
 
 use chat_client::{chat, get, get_status};
 use nix::sys::signal::Signal;

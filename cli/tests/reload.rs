@@ -3,8 +3,8 @@
 //! a changed `server` section is reported in the log and left as it was. The facade has
 //! nothing to reload and survives the signal.
 
-mod chat_client;
-mod support;
+use crate::chat_client;
+use crate::support;
 
 use chat_client::chat;
 use mock_upstream::MockUpstream;

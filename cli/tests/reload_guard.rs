@@ -2,7 +2,7 @@
 //! client keys cannot be opened by removing the keys and sending SIGHUP (unless it was
 //! started with `--allow-unauthenticated`, as start-up would then allow too).
 
-mod support;
+use crate::support;
 
 use mock_upstream::MockUpstream;
 use nix::sys::signal::Signal;

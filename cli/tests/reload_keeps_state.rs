@@ -2,7 +2,7 @@
 //! reloads the configuration (with an unrelated change) neither gives a key back the requests
 //! it spent nor takes a failing deployment out of its cooldown.
 
-mod support;
+use crate::support;
 
 use mock_upstream::MockUpstream;
 use nix::sys::signal::Signal;

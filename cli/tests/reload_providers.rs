@@ -2,8 +2,8 @@
 //! to another upstream is called there, and an alias added to `model_list` is served, in
 //! `serve` and in split mode (the core reloads).
 
-mod chat_client;
-mod support;
+use crate::chat_client;
+use crate::support;
 
 use chat_client::chat;
 use mock_upstream::MockUpstream;

@@ -1,7 +1,7 @@
 //! A reload whose file does not validate is rejected with the whole error in the log: the
 //! file, the key path and how to fix it; the running configuration stays.
 
-mod support;
+use crate::support;
 
 use nix::sys::signal::Signal;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! `responses_api: false` through their chat API, translated; a kind without a Responses API
 //! cannot be given one.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Gateway, Mode, config_file, mock};

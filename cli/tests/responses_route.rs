@@ -6,9 +6,9 @@
 //! `response.completed` (an upstream that breaks off mid-stream: one `error` event), and the
 //! request log and metrics tell Responses requests apart from chat ones.
 
-mod grpc_client;
-mod prometheus_text;
-mod support;
+use crate::grpc_client;
+use crate::prometheus_text;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

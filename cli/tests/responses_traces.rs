@@ -3,7 +3,7 @@
 //! RPC) → `responses <upstream model>` (the provider call, `gen_ai.operation.name` =
 //! `responses`, with the usage of the answer's terminal event).
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

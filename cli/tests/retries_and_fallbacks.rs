@@ -3,7 +3,7 @@
 //! may not use are skipped (one warning per request), configured fallback lists are cut to
 //! `router_settings.max_fallbacks`, and `max_fallbacks` above 50 is a config error.
 
-mod support;
+use crate::support;
 
 use mock_upstream::MockUpstream;
 use serde_json::{Value, json};

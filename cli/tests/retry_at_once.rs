@@ -2,7 +2,7 @@
 //! the second is asked without the wait (`retry_after`, backoff) that retrying the same
 //! deployment would take.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

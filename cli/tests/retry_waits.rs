@@ -3,7 +3,7 @@
 //! a retry, passed on to the client with the error) and `router_settings.connect_timeout`
 //! (the bound on a TCP connect that gets no answer).
 
-mod support;
+use crate::support;
 
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! `litellm_params.stream_timeout`, each answering 504 `upstream_timeout` in time; a
 //! `stream_timeout` leaves non-streamed requests alone.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

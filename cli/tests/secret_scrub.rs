@@ -3,9 +3,9 @@
 //! whose errors echo every request header and the body in their message, code, param and
 //! type. Every adapter kind, HTTP and gRPC, `serve` and split mode, logging at info and debug.
 
-mod grpc_client;
-mod loopback;
-mod support;
+use crate::grpc_client;
+use crate::loopback;
+use crate::support;
 
 use futures::StreamExt;
 use loopback::{Loopback, Recorded};

@@ -3,7 +3,7 @@
 //! gRPC port (its listener aside). The same count taken on a split deployment's facade shows
 //! its connection to the core, so the count can see such a hop.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -2,8 +2,7 @@
 //! leaves them out: connections 30 / 60 / 200 / 10000 and a 30 s shutdown grace; each key,
 //! when written, replaces its default.
 
-mod check_config_cli;
-mod support;
+use crate::check_config_cli;
 
 use check_config_cli::check_config;
 

@@ -2,9 +2,9 @@
 //! last `shutting_down` error event and no `[DONE]`; gRPC: UNAVAILABLE) and the process exits
 //! 0; the default (30 s) lets a paced stream run to its end.
 
-mod chat_client;
-mod grpc_client;
-mod support;
+use crate::chat_client;
+use crate::grpc_client;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -1,8 +1,8 @@
 //! Split mode: `modelgate core` and `modelgate facade` each drain on their own SIGTERM or
 //! SIGINT (readiness off, running streams finish) and exit 0, while the other keeps running.
 
-mod chat_client;
-mod support;
+use crate::chat_client;
+use crate::support;
 
 use chat_client::{events, get, get_status, open_stream};
 use mock_upstream::MockUpstream;

@@ -2,7 +2,7 @@
 //! support harness always sets it, so this file starts the binary itself), and a start-up
 //! warning for a client key shorter than 8 characters, naming the key's place, never its value.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -3,9 +3,9 @@
 //! `core` alone serves TLS gRPC. Reached with real TLS clients (rustls in reqwest and tonic)
 //! that trust only the test's self-signed certificate.
 
-mod grpc_client;
-mod support;
-mod tls_certs;
+use crate::grpc_client;
+use crate::support;
+use crate::tls_certs;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -3,8 +3,8 @@
 //! TLS handshake, or sends nothing after it, is closed after `server.header_timeout_seconds`
 //! on both ports.
 
-mod support;
-mod tls_certs;
+use crate::support;
+use crate::tls_certs;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;

@@ -2,7 +2,7 @@
 //! `x-ratelimit-reset-tokens` as a Go duration within the one-minute window, and none of the
 //! `-requests` headers (no `rpm` is set). Both modes.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

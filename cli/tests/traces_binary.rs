@@ -3,9 +3,9 @@
 //! core RPC → upstream call) with the GenAI attributes, across two processes when run apart; a
 //! `traceparent` from an HTTP or a gRPC client continues the client's trace.
 
-mod grpc_client;
-mod loopback;
-mod support;
+use crate::grpc_client;
+use crate::loopback;
+use crate::support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 //! names are) and of unknown keys leave the gateway's memory where it was. A per-name record
 //! of even ~100 bytes would add megabytes here.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! LiteLLM's key, team, spend and UI management routes. Each answers 404 in OpenAI's shape
 //! with code `unknown_url`, even to a valid key, and nothing reaches an upstream.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::{Value, json};

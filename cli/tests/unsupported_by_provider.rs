@@ -4,8 +4,8 @@
 //! and fallbacks still get their turn. Through the binary, in `serve` and split mode, over HTTP
 //! and gRPC, against the mock upstream (which records every request it gets).
 
-mod grpc_client;
-mod support;
+use crate::grpc_client;
+use crate::support;
 
 use mock_upstream::MockUpstream;
 use modelgate::v1::EmbedRequest;

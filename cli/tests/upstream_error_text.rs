@@ -2,8 +2,8 @@
 //! HTTP (streamed or not) and gRPC, for every adapter kind: modelgate adds no prefix (the
 //! provider is named in `x-modelgate-provider`).
 
-mod grpc_client;
-mod support;
+use crate::grpc_client;
+use crate::support;
 
 use futures::StreamExt;
 use mock_upstream::MockUpstream;

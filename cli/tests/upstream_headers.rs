@@ -2,7 +2,7 @@
 //! `litellm_params.extra_headers` are sent upstream with chat and embeddings requests, each
 //! only to its own provider.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Gateway, Mode, config_file, mock};

@@ -4,8 +4,8 @@
 //! Every adapter kind, chat (streamed and not), embeddings and model discovery, in `serve`
 //! and split mode, through the binary.
 
-mod loopback;
-mod support;
+use crate::loopback;
+use crate::support;
 
 use axum::http::StatusCode;
 use axum::response::Response;

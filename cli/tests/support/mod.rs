@@ -1,14 +1,16 @@
 //! Running the real `modelgate` binary as a user does: `serve`, or `core` + `facade` as two
 //! processes, with a config file, its own environment, and the log it writes.
 //!
-//! Each test file that uses it declares `mod support;` (not every file uses every helper).
+//! Declared once by each test target's root (`cli/tests/main.rs`; the `e2e`, `load` and
+//! `conformance` targets by path); not every file uses every helper.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, mpsc};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -47,6 +49,8 @@ pub struct Process {
     /// Addresses from its `modelgate: WHAT listening on ADDR` lines, by WHAT.
     pub listening: HashMap<String, String>,
     stderr: tempfile::NamedTempFile,
+    /// Released after `Drop` has killed the child.
+    _share: Share,
 }
 
 impl Drop for Process {
@@ -76,6 +80,7 @@ impl Process {
     /// Like [`Process::start`], but a process that exits before it listens is an `Err` with
     /// its log (for tests of refusals to start).
     pub fn try_start(launch: Launch) -> Result<Self, (String, String)> {
+        let share = share();
         let stderr = tempfile::NamedTempFile::new().expect("log file");
         let mut command = Command::new(BIN);
         command
@@ -123,6 +128,7 @@ impl Process {
             child,
             listening,
             stderr,
+            _share: share,
         })
     }
 
@@ -331,4 +337,81 @@ pub fn read(path: &Path) -> String {
 /// `args` as owned strings, for [`Launch::args`].
 pub fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Turns at the machine. The binary's tests share one process and run side by side; a test
+/// that saturates every core (the memory soak) would starve the timing of the others, so it
+/// runs [`alone`]: it waits until no other test has a gateway process running and keeps new
+/// ones from starting until its guard drops. Every [`Process`] holds a share while it runs.
+/// Shares never wait for a test that is only waiting for its turn (a test holding one share
+/// may take another), so nothing deadlocks; the lone test may wait until the others pause.
+struct Turns {
+    /// Processes running for tests other than the lone one.
+    shares: usize,
+    /// The thread of the test running alone.
+    alone: Option<ThreadId>,
+}
+
+static TURNS: Mutex<Turns> = Mutex::new(Turns {
+    shares: 0,
+    alone: None,
+});
+static TURN_CHANGED: Condvar = Condvar::new();
+
+fn turns() -> MutexGuard<'static, Turns> {
+    // A test that panicked while holding the lock left the counts consistent (no code between
+    // taking and releasing it can panic).
+    TURNS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// While this lives, no other test's gateway process runs. Hold it in the test's own body:
+/// the processes that test starts from that thread are exempt.
+#[must_use]
+pub struct Alone(());
+
+/// Waits for every other test's gateway processes to end, then keeps new ones from starting
+/// until the returned guard drops.
+pub fn alone() -> Alone {
+    let mut turns = turns();
+    while turns.alone.is_some() || turns.shares > 0 {
+        turns = TURN_CHANGED
+            .wait(turns)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+    turns.alone = Some(std::thread::current().id());
+    Alone(())
+}
+
+impl Drop for Alone {
+    fn drop(&mut self) {
+        turns().alone = None;
+        TURN_CHANGED.notify_all();
+    }
+}
+
+/// A running process's share of the machine (none for the lone test's own processes).
+struct Share(bool);
+
+fn share() -> Share {
+    let me = std::thread::current().id();
+    let mut turns = turns();
+    if turns.alone == Some(me) {
+        return Share(false);
+    }
+    while turns.alone.is_some() {
+        turns = TURN_CHANGED
+            .wait(turns)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+    turns.shares += 1;
+    Share(true)
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        if self.0 {
+            turns().shares -= 1;
+            TURN_CHANGED.notify_all();
+        }
+    }
 }
