@@ -75,6 +75,7 @@ mod retries_and_fallbacks;
 mod retry_at_once;
 mod retry_waits;
 mod router_timeouts;
+mod routing_options;
 mod secret_scrub;
 mod serve_in_process;
 mod server_defaults;

@@ -3,8 +3,8 @@
 //! failing deployment fall back to a working one, and never reach an upstream; a gRPC caller
 //! gets the same with the typed `routing` field of its request.
 
-mod grpc_client;
-mod support;
+use crate::grpc_client;
+use crate::support;
 
 use futures::StreamExt;
 use mock_upstream::MockUpstream;
