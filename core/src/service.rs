@@ -274,7 +274,7 @@ impl GatewayService {
             request_id,
             caller.name.clone(),
             modelgate::model_name::bounded(req.model()).to_owned(),
-            req.streamed(),
+            req.stream(),
             state.secrets.clone(),
         );
         log.observe(state.metrics.clone(), surface, R::OPERATION);
@@ -283,7 +283,8 @@ impl GatewayService {
             if !caller.may_use(req.model()) {
                 return Err(auth::not_allowed(&caller, req.model()));
             }
-            req.start(&state, &caller, deadline, &mut log).await
+            // Retries, fallbacks and balancing happen in here, before the first item is sent.
+            crate::resilience::streamed(&state.router, &caller, req, deadline, &mut log).await
         }
         .await;
         match started {

@@ -1,63 +1,21 @@
 //! The streamed RPCs (`ChatCompletion`, `CreateResponse`) as one shape: what differs per
-//! operation — how a request names its model, what makes it valid, which pipeline entry runs
-//! it — is this trait; admission, the request log, the allow-list, the relay and the drain
-//! guard are written once, in `GatewayService::streamed`.
+//! operation is what makes a request valid (this trait) and how the pipeline routes and calls
+//! it (`resilience::Streamed`); admission, the request log, the allow-list, the pipeline, the
+//! relay and the drain guard are written once, in `GatewayService::streamed`.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use futures::Stream;
 use modelgate::error::GatewayError;
 use modelgate::v1::{ChatCompletionRequest, ResponseRequest, Role};
-use tokio::time::Instant;
 
-use crate::auth::Caller;
-use crate::providers::Operation;
 use crate::relay::Relayed;
-use crate::request_log::RequestLog;
-use crate::service::CoreState;
+use crate::resilience::Streamed;
 
-/// An answer whose first item has arrived: failures before it were the RPC's status.
-pub struct Started<T> {
-    pub first: T,
-    pub rest: Pin<Box<dyn Stream<Item = Result<T, GatewayError>> + Send>>,
-    /// `x-modelgate-*` and `x-ratelimit-*`.
-    pub headers: Vec<(String, String)>,
-}
-
-/// A request of a server-streaming RPC.
-pub trait StreamedRpc: Send + Sized + 'static {
-    /// What the answer streams.
-    type Item: Relayed;
-    const OPERATION: Operation;
-
-    fn model(&self) -> &str;
-    fn streamed(&self) -> bool;
-    /// The request's own checks (the allow-list is checked by the caller).
+/// A request of a server-streaming RPC: the pipeline's view of it ([`Streamed`]: model, routing,
+/// the adapter call) plus the request's own checks (the allow-list is checked by the caller).
+pub(crate) trait StreamedRpc: Streamed<Item: Relayed> {
     fn validate(&self) -> Result<(), GatewayError>;
-    /// Routes and calls the provider (limits, retries, fallbacks: `crate::resilience`) until
-    /// the first item.
-    fn start<'a>(
-        self,
-        state: &'a CoreState,
-        caller: &'a Caller,
-        deadline: Option<Instant>,
-        log: &'a mut RequestLog,
-    ) -> impl Future<Output = Result<Started<Self::Item>, GatewayError>> + Send + 'a;
 }
 
 impl StreamedRpc for ChatCompletionRequest {
-    type Item = modelgate::v1::ChatCompletionChunk;
-    const OPERATION: Operation = Operation::Chat;
-
-    fn model(&self) -> &str {
-        &self.model
-    }
-
-    fn streamed(&self) -> bool {
-        self.stream
-    }
-
     fn validate(&self) -> Result<(), GatewayError> {
         check_model(&self.model)?;
         if self.messages.is_empty() {
@@ -76,35 +34,9 @@ impl StreamedRpc for ChatCompletionRequest {
         }
         Ok(())
     }
-
-    async fn start<'a>(
-        self,
-        state: &'a CoreState,
-        caller: &'a Caller,
-        deadline: Option<Instant>,
-        log: &'a mut RequestLog,
-    ) -> Result<Started<Self::Item>, GatewayError> {
-        let answer = crate::resilience::chat(&state.router, caller, self, deadline, log).await?;
-        Ok(Started {
-            first: answer.first,
-            rest: answer.rest,
-            headers: answer.headers,
-        })
-    }
 }
 
 impl StreamedRpc for ResponseRequest {
-    type Item = modelgate::v1::ResponseEvent;
-    const OPERATION: Operation = Operation::Responses;
-
-    fn model(&self) -> &str {
-        &self.model
-    }
-
-    fn streamed(&self) -> bool {
-        self.stream
-    }
-
     fn validate(&self) -> Result<(), GatewayError> {
         check_model(&self.model)?;
         if self.input_text.is_none() && self.input.is_empty() && self.previous_response_id.is_none()
@@ -115,22 +47,6 @@ impl StreamedRpc for ResponseRequest {
             ));
         }
         Ok(())
-    }
-
-    async fn start<'a>(
-        self,
-        state: &'a CoreState,
-        caller: &'a Caller,
-        deadline: Option<Instant>,
-        log: &'a mut RequestLog,
-    ) -> Result<Started<Self::Item>, GatewayError> {
-        let answer =
-            crate::resilience::responses(&state.router, caller, self, deadline, log).await?;
-        Ok(Started {
-            first: answer.first,
-            rest: answer.rest,
-            headers: answer.headers,
-        })
     }
 }
 

@@ -32,7 +32,10 @@ use limits::Permit;
 use retry::Failure;
 use timeouts::AttemptLimits;
 
-pub use operations::{ChatAnswer, EmbedAnswer, ResponseAnswer, chat, embed, responses};
+pub use operations::{
+    ChatAnswer, EmbedAnswer, ResponseAnswer, StreamAnswer, chat, embed, responses,
+};
+pub(crate) use operations::{Streamed, streamed};
 pub use timeouts::deadline;
 
 /// The caller's key limits; `None` when the key has none.

@@ -2,6 +2,7 @@
 //! first answer is awaited, and how the rest is handed on.
 
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use modelgate::error::{ErrorKind, GatewayError};
 use modelgate::v1::{
     ChatCompletionChunk, ChatCompletionRequest, EmbedRequest, EmbedResponse, ResponseEvent,
@@ -9,23 +10,103 @@ use modelgate::v1::{
 };
 use tokio::time::Instant;
 
+use super::fallback::RequestOptions;
 use super::limits::Permit;
 use super::tail::{Items, Metered, Tail, tail};
 use super::timeouts::AttemptLimits;
-use super::{Started, admit, fallback, finish, run, tokens, within};
+use super::{Started, admit, fallback, finish, run, within};
 use crate::auth::Caller;
-use crate::providers::{ChunkStream, EventStream, Operation};
+use crate::providers::{Operation, Provider};
 use crate::request_log::RequestLog;
 use crate::router::{Router, Target};
 
-/// A chat answer that has started: its first chunk, the rest (with the attempt's limits and
-/// accounting attached), and the response headers.
-pub struct ChatAnswer {
-    pub first: ChatCompletionChunk,
-    pub rest: ChunkStream,
+/// A streamed answer that has started: its first item, the rest (with the attempt's limits
+/// and accounting attached), and the response headers.
+pub struct StreamAnswer<T> {
+    pub first: T,
+    pub rest: Items<T>,
     /// `x-modelgate-*` and `x-ratelimit-*`.
     pub headers: Vec<(String, String)>,
 }
+
+pub type ChatAnswer = StreamAnswer<ChatCompletionChunk>;
+pub type ResponseAnswer = StreamAnswer<ResponseEvent>;
+
+/// A request whose answer streams (chat, Responses): what the pipeline needs of it. A new
+/// streamed operation is one impl of this trait; [`streamed`] is the same for all.
+pub(crate) trait Streamed: Clone + Send + Sync + 'static {
+    type Item: Metered + Send + 'static;
+    const OPERATION: Operation;
+    fn model(&self) -> &str;
+    fn stream(&self) -> bool;
+    /// Takes the routing options out of the request (typed `routing`, or old clients' `extra`).
+    fn take_options(&mut self, max_fallbacks: usize) -> Result<RequestOptions, GatewayError>;
+    /// The request as `target`'s upstream knows the model.
+    fn for_upstream(&self, model: &str) -> Self;
+    /// Starts the call on a deployment's adapter.
+    fn call(
+        provider: &dyn Provider,
+        request: Self,
+    ) -> BoxFuture<'static, Result<Items<Self::Item>, GatewayError>>;
+}
+
+/// The two streamed requests have the same fields for what the pipeline needs; they differ
+/// in item type, operation and adapter method.
+macro_rules! streamed_request {
+    ($request:ty, $item:ty, $operation:expr, $method:ident) => {
+        impl Streamed for $request {
+            type Item = $item;
+            const OPERATION: Operation = $operation;
+
+            fn model(&self) -> &str {
+                &self.model
+            }
+
+            fn stream(&self) -> bool {
+                self.stream
+            }
+
+            fn take_options(
+                &mut self,
+                max_fallbacks: usize,
+            ) -> Result<RequestOptions, GatewayError> {
+                fallback::take_options(
+                    self.routing.take(),
+                    &mut self.extra,
+                    &self.model,
+                    max_fallbacks,
+                )
+            }
+
+            fn for_upstream(&self, model: &str) -> Self {
+                Self {
+                    model: model.to_owned(),
+                    ..self.clone()
+                }
+            }
+
+            fn call(
+                provider: &dyn Provider,
+                request: Self,
+            ) -> BoxFuture<'static, Result<Items<Self::Item>, GatewayError>> {
+                provider.$method(request)
+            }
+        }
+    };
+}
+
+streamed_request!(
+    ChatCompletionRequest,
+    ChatCompletionChunk,
+    Operation::Chat,
+    chat
+);
+streamed_request!(
+    ResponseRequest,
+    ResponseEvent,
+    Operation::Responses,
+    responses
+);
 
 /// Embeddings and their response headers.
 pub struct EmbedAnswer {
@@ -38,20 +119,28 @@ pub struct EmbedAnswer {
 pub async fn chat(
     router: &Router,
     caller: &Caller,
-    mut req: ChatCompletionRequest,
+    req: ChatCompletionRequest,
     deadline: Option<Instant>,
     log: &mut RequestLog,
 ) -> Result<ChatAnswer, GatewayError> {
-    let options = fallback::take_options(
-        req.routing.take(),
-        &mut req.extra,
-        &req.model,
-        router.settings().max_fallbacks,
-    )?;
+    streamed(router, caller, req, deadline, log).await
+}
+
+/// Runs a streamed request (chat, Responses): limits, retries, fallbacks, balancing and
+/// cooldowns; every attempt waits for the deployment's first item, so failures before it can
+/// still be retried or fall back.
+pub(crate) async fn streamed<R: Streamed>(
+    router: &Router,
+    caller: &Caller,
+    mut req: R,
+    deadline: Option<Instant>,
+    log: &mut RequestLog,
+) -> Result<StreamAnswer<R::Item>, GatewayError> {
+    let options = req.take_options(router.settings().max_fallbacks)?;
     let mut permit = admit(router, caller).await?;
-    let stream = req.stream;
+    let stream = req.stream();
     let mut attempts = 0;
-    let model = req.model.clone();
+    let model = req.model().to_owned();
     let result = run(
         router,
         caller,
@@ -62,15 +151,12 @@ pub async fn chat(
         deadline,
         &mut attempts,
         log,
-        Operation::Chat,
+        R::OPERATION,
         |target: Target, limits: AttemptLimits| {
-            let upstream_req = ChatCompletionRequest {
-                model: target.upstream_model.clone(),
-                ..req.clone()
-            };
+            let upstream_req = req.for_upstream(&target.upstream_model);
             async move {
                 let call = async {
-                    let upstream = target.provider.chat(upstream_req).await?;
+                    let upstream = R::call(target.provider.as_ref(), upstream_req).await?;
                     first_of(upstream, &target).await
                 };
                 within(limits.first_token, &target, "sent no answer", call).await
@@ -81,11 +167,11 @@ pub async fn chat(
     log.attempts = attempts;
     let (ok, headers) = finish(result, attempts, permit.as_ref())?;
     let ((first, upstream), target, guard) = ok;
-    if let (Some(p), Some(usage)) = (permit.as_mut(), first.usage) {
-        p.set_tokens(tokens(&usage));
+    if let (Some(p), Some(tokens)) = (permit.as_mut(), first.tokens()) {
+        p.set_tokens(tokens);
     }
     let rest = rest(upstream, router, target, guard, permit, stream, deadline);
-    Ok(ChatAnswer {
+    Ok(StreamAnswer {
         first,
         rest,
         headers,
@@ -141,73 +227,15 @@ pub async fn embed(
     Ok(EmbedAnswer { response, headers })
 }
 
-/// A Responses answer that has started: its first event, the rest (with the attempt's limits
-/// and accounting attached), and the response headers.
-pub struct ResponseAnswer {
-    pub first: ResponseEvent,
-    pub rest: EventStream,
-    /// `x-modelgate-*` and `x-ratelimit-*`.
-    pub headers: Vec<(String, String)>,
-}
-
-/// Runs a Responses request with chat's limits, retries, fallbacks, balancing and cooldowns;
-/// every attempt waits for the deployment's first event, so failures before it can still be
-/// retried or fall back.
+/// Runs a Responses request with chat's limits, retries, fallbacks, balancing and cooldowns.
 pub async fn responses(
     router: &Router,
     caller: &Caller,
-    mut req: ResponseRequest,
+    req: ResponseRequest,
     deadline: Option<Instant>,
     log: &mut RequestLog,
 ) -> Result<ResponseAnswer, GatewayError> {
-    let options = fallback::take_options(
-        req.routing.take(),
-        &mut req.extra,
-        &req.model,
-        router.settings().max_fallbacks,
-    )?;
-    let mut permit = admit(router, caller).await?;
-    let stream = req.stream;
-    let mut attempts = 0;
-    let model = req.model.clone();
-    let result = run(
-        router,
-        caller,
-        permit.as_mut(),
-        &model,
-        &options,
-        stream,
-        deadline,
-        &mut attempts,
-        log,
-        Operation::Responses,
-        |target: Target, limits: AttemptLimits| {
-            let upstream_req = ResponseRequest {
-                model: target.upstream_model.clone(),
-                ..req.clone()
-            };
-            async move {
-                let call = async {
-                    let upstream = target.provider.responses(upstream_req).await?;
-                    first_of(upstream, &target).await
-                };
-                within(limits.first_token, &target, "sent no answer", call).await
-            }
-        },
-    )
-    .await;
-    log.attempts = attempts;
-    let (ok, headers) = finish(result, attempts, permit.as_ref())?;
-    let ((first, upstream), target, guard) = ok;
-    if let (Some(p), Some(tokens)) = (permit.as_mut(), first.tokens()) {
-        p.set_tokens(tokens);
-    }
-    let rest = rest(upstream, router, target, guard, permit, stream, deadline);
-    Ok(ResponseAnswer {
-        first,
-        rest,
-        headers,
-    })
+    streamed(router, caller, req, deadline, log).await
 }
 
 /// The first item of a deployment's answer and the rest; an answer without one is a 502.

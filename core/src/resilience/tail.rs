@@ -17,10 +17,10 @@ use crate::config::RouterSettings;
 use crate::router::Target;
 
 /// A streamed answer's items, whatever the operation.
-pub(super) type Items<T> = Pin<Box<dyn Stream<Item = Result<T, GatewayError>> + Send>>;
+pub(crate) type Items<T> = Pin<Box<dyn Stream<Item = Result<T, GatewayError>> + Send>>;
 
 /// An item that may report the tokens the answer has used so far.
-pub(super) trait Metered {
+pub(crate) trait Metered {
     fn tokens(&self) -> Option<u64>;
 }
 
