@@ -29,6 +29,10 @@ use modelgate::v1::{
 use serde_json::{Map, Value};
 
 #[cfg(test)]
+mod embed_tests;
+#[cfg(test)]
+mod robustness_tests;
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]
