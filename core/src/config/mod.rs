@@ -24,6 +24,9 @@ mod litellm_forms_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod yaml_and_routing_tests;
 
 use std::collections::BTreeMap;
 use std::fmt;
