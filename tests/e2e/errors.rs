@@ -225,16 +225,9 @@ both_modes!(bad_requests_name_the_field, |gw: Gateway| async move {
 #[tokio::test]
 async fn bodies_over_the_limit_are_413() {
     let gw = Gateway::start_with(Mode::Serve, Some(1)).await;
-    let big = "x".repeat(2 * 1024 * 1024);
-    let (status, err) = error_of(
-        gw.post(
-            "/v1/chat/completions",
-            &json!({"model": "mock/text", "messages": [{"role": "user", "content": big}]}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, 413, "{err}");
+    // Read while the body is still being written (see `too_big_answer`).
+    let head = crate::harness::too_big_answer(&gw).await;
+    assert!(head.starts_with("HTTP/1.1 413 "), "{head}");
     let small = "x".repeat(512 * 1024);
     let resp = gw
         .post(

@@ -39,7 +39,7 @@ both_modes!(returned_on_every_response, |gw: Gateway| async move {
     }
     // A 413 from the body limit too, read while the body is still being written: the gateway
     // answers and closes before the 40 MiB are sent, so the writer's errors are expected.
-    let head = too_big_answer(&gw).await;
+    let head = crate::harness::too_big_answer(&gw).await;
     let status_line = head.lines().next().unwrap_or_default();
     assert!(status_line.starts_with("HTTP/1.1 413 "), "{head}");
     assert!(
@@ -48,44 +48,6 @@ both_modes!(returned_on_every_response, |gw: Gateway| async move {
         "{head}"
     );
 });
-
-/// The response head to a POST announcing a 40 MiB body, over a raw connection.
-async fn too_big_answer(gw: &Gateway) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let tcp = tokio::net::TcpStream::connect(gw.http)
-        .await
-        .expect("connects");
-    let request = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {CLIENT_KEY}\r\n\
-         x-request-id: too-big\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        gw.http,
-        40 * 1024 * 1024
-    );
-    let (mut reader, mut writer) = tcp.into_split();
-    writer.write_all(request.as_bytes()).await.expect("writes");
-    let body = tokio::spawn(async move {
-        let chunk = vec![b' '; 64 * 1024];
-        for _ in 0..640 {
-            if writer.write_all(&chunk).await.is_err() {
-                break;
-            }
-        }
-    });
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    let read = async {
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = reader.read(&mut buf).await.expect("reads");
-            assert!(n > 0, "closed before an answer");
-            head.extend_from_slice(&buf[..n]);
-        }
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(10), read)
-        .await
-        .expect("an answer within 10 s");
-    body.abort();
-    String::from_utf8_lossy(&head).into_owned()
-}
 
 #[tokio::test]
 async fn grpc_callers_get_the_id_back() {
